@@ -1,0 +1,23 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Membership Billing (Nordic)",
+    "summary": "Member register, organisation hierarchy, fee splits, billing runs, "
+    "reference payments and weekly settlements",
+    "version": "19.0.1.0.0",
+    "category": "Membership",
+    "website": "https://github.com/nordic-billing/nordic-billing",
+    "author": "Nordic Billing contributors",
+    "maintainers": ["nordic-billing"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": True,
+    "depends": ["account_payment", "membership", "portal"],
+    "external_dependencies": {"python": ["nordic_billing"]},
+    "data": [
+        "security/membook_security.xml",
+        "security/ir.model.access.csv",
+        "views/membook_organisation_views.xml",
+        "views/membook_menus.xml",
+    ],
+}
