@@ -52,8 +52,10 @@ _FORMATS = {"int32", "int64", "date", "date-time", "email"}
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 # Error statuses every operation may answer although the subset does not list them per operation
-# (authentication, rights, throttling, server faults). Their body must be ``ErrorMessages``.
-GENERIC_ERROR_STATUSES = frozenset({401, 403, 404, 405, 429, 500, 502, 503, 504})
+# (a request that breaks the contract, authentication, rights, throttling, server faults): e.g.
+# PUT /invoices/{id}/approve declares no 400, yet a missing body must be refused somehow.
+# Their body must be ``ErrorMessages``.
+GENERIC_ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 429, 500, 502, 503, 504})
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME_RE = re.compile(
