@@ -47,6 +47,7 @@ import datetime as dt
 import json
 import re
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,7 @@ OPERATIONS = (
     "list_settlements",
 )
 PAGE_LIMIT = 100
+HISTORY = 10_000  # calls and exchanges kept for inspection
 MAX_PAGE_LIMIT = 500
 
 _AMOUNT_RE = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
@@ -167,10 +169,10 @@ class AgencyState:
             self.cases: dict[str, SandboxCase] = {}
             self.by_key: dict[str, str] = {}
             self.settlements: list[dict[str, Any]] = []
-            #: (protocol, operation, HTTP status) of every API call, in arrival order.
-            self.calls: list[tuple[str, str, int]] = []
-            #: REST exchanges (method, path, query, request, status, response) for contract tests.
-            self.exchanges: list[dict[str, Any]] = []
+            #: (protocol, operation, HTTP status) of the latest API calls, in arrival order.
+            self.calls: deque[tuple[str, str, int]] = deque(maxlen=HISTORY)
+            #: The latest REST exchanges (method, path, query, request, status, response).
+            self.exchanges: deque[dict[str, Any]] = deque(maxlen=HISTORY)
             self._last_time = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
             self._remittances = 0
 
@@ -559,8 +561,9 @@ class Faults:
     def fail_next(
         self, n: int = 1, status: int = 500, operation: str | None = None, skip: int = 0
     ) -> None:
-        """Answer ``status`` (5xx or 429) to the next ``n`` calls (of ``operation``) unread,
-        after letting ``skip`` of them through (e.g. fail the lookup that follows a create)."""
+        """Answer ``status`` (5xx or 429) instead of handling the next ``n`` calls (of
+        ``operation``), after letting ``skip`` of them through (e.g. to fail only the lookup
+        that follows a create)."""
         _check_operation(operation)
         with self._lock:
             self._fail = {"n": n, "status": status, "operation": operation, "skip": skip}
@@ -611,9 +614,9 @@ class Faults:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "fail_next": self._fail,
-                "store_then_fail": self._store_then_fail,
-                "slow": self._slow,
+                "fail_next": dict(self._fail) if self._fail else None,
+                "store_then_fail": dict(self._store_then_fail) if self._store_then_fail else None,
+                "slow": dict(self._slow) if self._slow else None,
                 "hang_seconds": self.hang_seconds,
             }
 
