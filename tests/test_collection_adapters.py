@@ -446,7 +446,7 @@ def test_bad_arguments_fail_before_any_call(adapter, agency):
         adapter.add_payment("C000001", Decimal("0"), dt.date(2026, 3, 1), "PAY-1")
     with pytest.raises(ValueError, match="payment_id"):
         adapter.add_payment("C000001", Decimal("1"), dt.date(2026, 3, 1), "")
-    assert agency.state.calls == []
+    assert not agency.state.calls
 
 
 # --------------------------------------------------------------------------- a concrete agency
