@@ -29,6 +29,7 @@ from nordic_billing.sandbox.procountor import (
     DEFAULT_CLIENT_SECRET,
     LEAST_PRIVILEGE_API_KEY,
     SandboxState,
+    example_invoice,
     start_in_thread,
 )
 
@@ -93,46 +94,7 @@ def voucher(name="Membership fees 2026-W47 CLUB", amount="40.50", day=dt.date(20
 
 
 def invoice(number="2026-0001", channel="EMAIL"):
-    address = {
-        "name": "Maija Meikäläinen",
-        "street": "Esimerkkikatu 1",
-        "zip": "00100",
-        "city": "Helsinki",
-        "country": "FINLAND",
-    }
-    return {
-        "type": "SALES_INVOICE",
-        "date": "2026-11-22",
-        "originalInvoiceNumber": number,
-        "counterParty": {
-            "customerNumber": "M-1001",
-            "email": "maija@example.com",
-            "counterPartyAddress": address,
-        },
-        "billingAddress": address,
-        "paymentInfo": {
-            "paymentMethod": "BANK_TRANSFER",
-            "currency": "EUR",
-            "dueDate": "2026-12-06",
-            "currencyRate": 1,
-            "bankReferenceCode": "",
-            "bankReferenceCodeType": "FI",
-        },
-        "extraInfo": {"accountingByRow": False, "unitPricesIncludeVat": False},
-        "discountPercent": 0,
-        "invoiceChannel": channel,
-        "invoiceRows": [
-            {
-                "product": "Jäsenmaksu 2027",
-                "quantity": 1,
-                "unit": "YEAR",
-                "unitPrice": D("45.00"),
-                "discountPercent": 0,
-                "vatPercent": 0,
-                "vatStatus": 12,
-            }
-        ],
-    }
+    return example_invoice(number, channel)
 
 
 # -- token -------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from nordic_billing.sandbox.procountor import (
     DEFAULT_CLIENT_SECRET,
     LEAST_PRIVILEGE_API_KEY,
     SandboxState,
+    example_invoice,
+    example_ledger_receipt,
     start_in_thread,
 )
 
@@ -53,81 +55,11 @@ def login(sandbox, api_key=DEFAULT_API_KEY, secret=DEFAULT_CLIENT_SECRET):
     return response.json()["access_token"]
 
 
-RECEIPT = {
-    "type": "JOURNAL",
-    "name": "Membership fees 2026-W47 CLUB",
-    "receiptDate": "2026-11-22",
-    "vatType": "SALES",
-    "vatStatus": 12,
-    "transactions": [
-        {
-            "transactionType": "ENTRY",
-            "account": "1710",
-            "accountingValue": 40.5,
-            "vatPercent": 0,
-            "vatStatus": 12,
-        },
-        {
-            "transactionType": "ENTRY",
-            "account": "3000",
-            "accountingValue": -40.5,
-            "vatPercent": 0,
-            "vatStatus": 12,
-            "dimensionItemValues": [
-                {"dimensionId": 1, "itemId": 13, "value": -40.5},
-                {"dimensionId": 2, "itemId": 21, "value": -40.5},
-            ],
-        },
-    ],
-}
+RECEIPT = example_ledger_receipt()
 
 
 def invoice_payload(number="INV-1", channel="EMAIL", **changes):
-    body = {
-        "type": "SALES_INVOICE",
-        "date": "2026-11-22",
-        "originalInvoiceNumber": number,
-        "counterParty": {
-            "customerNumber": "M-1001",
-            "email": "maija@example.com",
-            "counterPartyAddress": {
-                "name": "Maija Meikäläinen",
-                "street": "Esimerkkikatu 1",
-                "zip": "00100",
-                "city": "Helsinki",
-                "country": "FINLAND",
-            },
-        },
-        "billingAddress": {
-            "name": "Maija Meikäläinen",
-            "street": "Esimerkkikatu 1",
-            "zip": "00100",
-            "city": "Helsinki",
-            "country": "FINLAND",
-        },
-        "paymentInfo": {
-            "paymentMethod": "BANK_TRANSFER",
-            "currency": "EUR",
-            "dueDate": "2026-12-06",
-            "currencyRate": 1,
-            "bankReferenceCode": "",
-            "bankReferenceCodeType": "FI",
-        },
-        "extraInfo": {"accountingByRow": False, "unitPricesIncludeVat": False},
-        "discountPercent": 0,
-        "invoiceChannel": channel,
-        "invoiceRows": [
-            {
-                "product": "Jäsenmaksu 2027",
-                "quantity": 1,
-                "unit": "YEAR",
-                "unitPrice": 45,
-                "discountPercent": 0,
-                "vatPercent": 0,
-                "vatStatus": 12,
-            }
-        ],
-    }
+    body = example_invoice(number, channel)
     body.update(changes)
     return body
 

@@ -144,6 +144,82 @@ def default_dimensions() -> list[dict]:
     ]
 
 
+def example_ledger_receipt(name: str = "Membership fees 2026-W47 CLUB") -> dict:
+    """A memo voucher the default seed accepts (club cost centre, membership project)."""
+    return {
+        "type": "JOURNAL",
+        "name": name,
+        "receiptDate": "2026-11-22",
+        "vatType": "SALES",
+        "vatStatus": 12,
+        "transactions": [
+            {
+                "transactionType": "ENTRY",
+                "account": "1710",
+                "accountingValue": 40.5,
+                "vatPercent": 0,
+                "vatStatus": 12,
+            },
+            {
+                "transactionType": "ENTRY",
+                "account": "3000",
+                "accountingValue": -40.5,
+                "vatPercent": 0,
+                "vatStatus": 12,
+                "dimensionItemValues": [
+                    {"dimensionId": 1, "itemId": 13, "value": -40.5},
+                    {"dimensionId": 2, "itemId": 21, "value": -40.5},
+                ],
+            },
+        ],
+    }
+
+
+def example_invoice(original_invoice_number: str = "2026-0001", channel: str = "EMAIL") -> dict:
+    """A membership-fee sales invoice to the seeded member M-1001 (Procountor makes the FI
+    reference)."""
+    address = {
+        "name": "Maija Meikäläinen",
+        "street": "Esimerkkikatu 1",
+        "zip": "00100",
+        "city": "Helsinki",
+        "country": "FINLAND",
+    }
+    return {
+        "type": "SALES_INVOICE",
+        "date": "2026-11-22",
+        "originalInvoiceNumber": original_invoice_number,
+        "counterParty": {
+            "customerNumber": "M-1001",
+            "email": "maija@example.com",
+            "counterPartyAddress": dict(address),
+        },
+        "billingAddress": dict(address),
+        "paymentInfo": {
+            "paymentMethod": "BANK_TRANSFER",
+            "currency": "EUR",
+            "dueDate": "2026-12-06",
+            "currencyRate": 1,
+            "bankReferenceCode": "",
+            "bankReferenceCodeType": "FI",
+        },
+        "extraInfo": {"accountingByRow": False, "unitPricesIncludeVat": False},
+        "discountPercent": 0,
+        "invoiceChannel": channel,
+        "invoiceRows": [
+            {
+                "product": "Jäsenmaksu 2027",
+                "quantity": 1,
+                "unit": "YEAR",
+                "unitPrice": 45,
+                "discountPercent": 0,
+                "vatPercent": 0,
+                "vatStatus": 12,
+            }
+        ],
+    }
+
+
 # -- state -------------------------------------------------------------------------------------
 
 
