@@ -135,11 +135,6 @@ class Contract:
 
     # -- loading -----------------------------------------------------------------------------
 
-    @classmethod
-    def from_file(cls, path) -> Contract:
-        with open(path, encoding="utf-8") as handle:
-            return cls(json.load(handle))
-
     @staticmethod
     @cache
     def packaged() -> Contract:
@@ -240,9 +235,6 @@ class Contract:
         return operations
 
     # -- schema validation ---------------------------------------------------------------------
-
-    def schema(self, name: str) -> dict:
-        return self.schemas[name]
 
     def validate(
         self, value: Any, schema: Mapping | str, path: str = "", *, strict: bool = True

@@ -124,7 +124,7 @@ def build_memo_voucher(
 
     transactions: list[dict] = []
     fees_total = Decimal(0)
-    for (account, dims, vat_status, vat_percent), rows in sorted(income.items(), key=_sort_key):
+    for (account, dims, vat_status, vat_percent), rows in sorted(income.items()):
         gross = sum((r.amount for r in rows), Decimal(0))
         if not gross:
             continue
@@ -284,8 +284,3 @@ def _clip(text: str) -> str:
     if len(text) <= DESCRIPTION_MAX_LENGTH:
         return text
     return text[: DESCRIPTION_MAX_LENGTH - 1] + "\u2026"
-
-
-def _sort_key(item: tuple) -> tuple:
-    (account, dims, vat_status, vat_percent), _rows = item
-    return (account, dims, vat_status, vat_percent)

@@ -551,9 +551,6 @@ class Faults:
         """``status`` (5xx) for the next ``count`` matching requests; nothing is processed."""
         return self.add(Fault("status", count, status, method=method, path=path))
 
-    def forbidden(self, count: int = 1, *, method=None, path=None) -> Fault:
-        return self.add(Fault("status", count, 403, method=method, path=path))
-
     def slow(self, seconds: float, count: int = 1, *, method=None, path=None) -> Fault:
         """Wait ``seconds`` before processing the next ``count`` matching requests."""
         return self.add(Fault("delay", count, seconds=seconds, method=method, path=path))
@@ -617,7 +614,6 @@ class _Call:
 
     request: CheckedRequest
     env: Environment | None
-    user: ApiUser | None
 
 
 class ProcountorSandbox:
@@ -715,7 +711,7 @@ class ProcountorSandbox:
         headers: Mapping[str, str],
         body: bytes,
     ) -> Any:
-        user = env = None
+        env = None
         if operation.secured:
             auth = headers.get("Authorization", "")
             token = auth[7:].strip() if auth.startswith("Bearer ") else ""
@@ -732,7 +728,7 @@ class ProcountorSandbox:
         if request.violations:
             raise _Reply(400, _errors(400, *((v.field, v.code) for v in request.violations)))
         with self.state.lock:
-            return self._routes[(operation.method, operation.path)](_Call(request, env, user))
+            return self._routes[(operation.method, operation.path)](_Call(request, env))
 
     # -- authentication --------------------------------------------------------------------
 
