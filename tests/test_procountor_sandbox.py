@@ -17,6 +17,7 @@ from nordic_billing.sandbox.procountor import (
     SandboxState,
     example_invoice,
     example_ledger_receipt,
+    serve,
     start_in_thread,
 )
 
@@ -565,3 +566,30 @@ def test_decimal_amounts_round_trip(http, sandbox):
     )
     values = [t["accountingValue"] for t in response.json()["transactions"]]
     assert [Decimal(str(v)) for v in values] == [Decimal("40.5"), Decimal("-40.5")]
+
+
+def test_new_api_client_over_http(sandbox):
+    requests.post(
+        f"{sandbox.control_url}/clients",
+        json={"clientId": "odoo", "clientSecret": "s3cret"},
+        timeout=TIMEOUT,
+    ).raise_for_status()
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "odoo",
+        "client_secret": "s3cret",
+        "api_key": DEFAULT_API_KEY,
+    }
+    assert requests.post(f"{sandbox.url}/oauth/token", data=form, timeout=TIMEOUT).ok
+
+
+def test_serve_runs_until_interrupted(monkeypatch):
+    started = []
+
+    def interrupted(self, timeout=None):
+        started.append(requests.get(f"{self.control_url}/state", timeout=TIMEOUT).status_code)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nordic_billing.sandbox.procountor.SandboxHandle.wait", interrupted)
+    serve("127.0.0.1", 0)
+    assert started == [200]

@@ -1415,6 +1415,10 @@ class SandboxHandle:
         self._server.drop_connections()
         self._thread.join(timeout=5)
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the server stops (or ``timeout`` seconds pass)."""
+        self._thread.join(timeout)
+
     def __enter__(self) -> SandboxHandle:
         return self
 
@@ -1445,22 +1449,20 @@ def start_in_thread(
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, *, state: SandboxState | None = None) -> None:
-    """Run a sandbox in the foreground until interrupted."""
-    app = ProcountorSandbox(state)
-    with _Server((host, port), app) as server:
-        url, control_url = _urls(server)
-        _logger.info(
-            "Procountor sandbox at %s (control %s); client %s / %s, API keys %s, %s",
-            url,
-            control_url,
-            DEFAULT_CLIENT_ID,
-            DEFAULT_CLIENT_SECRET,
-            DEFAULT_API_KEY,
-            LEAST_PRIVILEGE_API_KEY,
-        )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            app.stopping.set()
+    """Run a sandbox in the foreground until interrupted (Ctrl-C)."""
+    handle = start_in_thread(host, port, state=state)
+    _logger.info(
+        "Procountor sandbox at %s (control %s); client %s / %s, API keys %s, %s",
+        handle.url,
+        handle.control_url,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        DEFAULT_API_KEY,
+        LEAST_PRIVILEGE_API_KEY,
+    )
+    try:
+        handle.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
