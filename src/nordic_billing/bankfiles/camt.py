@@ -1,0 +1,648 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""ISO 20022 camt.054 notifications and camt.053 statements: streaming reader and a writer.
+
+Elements are matched by local name, so every version from ``.001.02`` to ``.001.08`` reads the
+same way. The file is parsed with ``lxml.etree.iterparse`` and every transaction and entry is
+cleared once read: memory does not grow with the file.
+
+What becomes a :class:`~nordic_billing.payment.Payment`:
+
+* Only booked entries (``Sts`` ``BOOK``); pending and information-only entries are skipped.
+* ``CRDT`` entries are incoming payments. A ``DBIT`` entry with ``RvslInd`` true reverses an
+  earlier incoming payment: a payment with ``is_correction``. Other ``DBIT`` entries (money
+  going out) and ``CRDT`` reversals (an outgoing payment coming back) are skipped: they are not
+  incoming reference payments. A ``CdtDbtInd`` on a transaction overrides the entry's.
+* Each ``TxDtls`` is one payment; its archive id is ``TxDtls/Refs/AcctSvcrRef``, else the entry's
+  ``AcctSvcrRef`` + ``/`` + the transaction's 1-based index in the entry. The amount is
+  ``TxDtls/Amt`` (.04 and later), else ``AmtDtls/TxAmt/Amt``, else (a single transaction) the
+  entry amount. The transactions of an entry must add up to the entry amount.
+* The reference is the first ``RmtInf/Strd/CdtrRefInf/Ref``: a Finnish national reference has
+  ``Tp/CdOrPrtry/Cd`` ``SCOR`` and no ``Issr``, an RF reference ``Issr`` ``ISO``; the reference
+  is returned as written (an RF one starts with ``RF``). ``Ustrd`` lines become ``message``.
+* camt.054: an entry without ``TxDtls`` is one payment of the entry amount.
+* camt.053: an entry whose transactions are not itemised (no ``TxDtls``, or ``TxDtls`` without
+  amounts) is a lump sum whose details a camt.054 notification gives: it is reported as a
+  :class:`LumpSum`, never as a payment, so reading both files does not count it twice.
+  Itemised camt.053 transactions carry the same archive ids as in camt.054, for deduplication.
+
+``TxsSummry`` (entry counts and sums, in total and per direction) is checked when present.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import chain
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from nordic_billing.payment import BankFileError, Payment
+
+_AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?\Z")
+_COUNT = re.compile(r"[0-9]{1,15}\Z")
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+_CENT = Decimal("0.01")
+REPORTS = {"camt.054": "Ntfctn", "camt.053": "Stmt"}
+
+
+@dataclass(frozen=True, slots=True)
+class LumpSum:
+    """A camt.053 statement entry whose transactions are itemised elsewhere (camt.054)."""
+
+    account: str
+    archive_id: str
+    amount: Decimal
+    currency: str
+    booking_date: dt.date | None
+    is_correction: bool
+    transaction_count: int | None  # NtryDtls/Btch/NbOfTxs when given
+    source_format: str
+    source_line: str
+
+
+class _Names:
+    """Qualified tag names in one namespace, built once per document."""
+
+    def __init__(self, tag: str, report_tag: str) -> None:
+        ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+        self.ns = ns
+        self.Report = ns + report_tag
+        for name in (
+            "Acct TxsSummry TtlNtries TtlCdtNtries TtlDbtNtries NbOfNtries Sum Ntry NtryDtls "
+            "TxDtls Amt CdtDbtInd RvslInd Sts Cd BookgDt Dt DtTm AcctSvcrRef Refs TxAmt Dbtr Nm "
+            "Pty AccptncDtTm RmtInf Ustrd CdtrRefInf Ref"
+        ).split():
+            setattr(self, name, ns + name)
+
+    def path(self, *names: str) -> str:
+        """An ElementPath of local names in this namespace."""
+        return "/".join(self.ns + name for name in names)
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+@dataclass
+class _Report:
+    """One ``Ntfctn`` / ``Stmt``: account, declared summary and running entry totals."""
+
+    path: str
+    account: str = ""
+    summary: dict[str, tuple[int, Decimal | None, etree._Element]] = field(default_factory=dict)
+    entries: int = 0
+    sums: dict[str, tuple[int, Decimal]] = field(
+        default_factory=lambda: {
+            "TtlNtries": (0, Decimal(0)),
+            "CRDT": (0, Decimal(0)),
+            "DBIT": (0, Decimal(0)),
+        }
+    )
+
+    def add(self, direction: str, amount: Decimal) -> None:
+        """Count one entry for the summary check."""
+        for key in ("TtlNtries", direction):
+            count, total = self.sums[key]
+            self.sums[key] = count + 1, total + amount
+
+
+@dataclass
+class _Entry:
+    """The header of an ``Ntry`` (everything before ``NtryDtls``) and its running totals."""
+
+    path: str
+    element: etree._Element
+    amount: Decimal
+    currency: str
+    direction: str
+    reversal: bool
+    booked: bool
+    booking_date: dt.date | None
+    archive_id: str
+    batch_count: int | None
+    transactions: int = 0
+    signed_total: Decimal = Decimal(0)
+    lump_sum: bool = False
+
+
+class CamtReader:
+    """Streams one camt.053 or camt.054 document; see the module docstring for the rules."""
+
+    def __init__(self, stream: BinaryIO, source_format: str) -> None:
+        self.stream = stream
+        self.source_format = source_format
+        self.report_tag = REPORTS[source_format]
+        self.names: _Names | None = None
+        self.dates: dict[str, dt.date] = {}
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def error(
+        self, message: str, path: str, element: etree._Element | None = None
+    ) -> BankFileError:
+        """A :class:`BankFileError` at ``path`` (and the element's line when known)."""
+        line = getattr(element, "sourceline", None)
+        location = f"{path} (line {line})" if line else path
+        return BankFileError(message, location, self.source_format)
+
+    def amount(self, element: etree._Element | None, path: str) -> tuple[Decimal, str]:
+        """Parse an ``Amt``-like element with a ``Ccy`` attribute: (amount to cents, currency)."""
+        if element is None:
+            raise self.error("amount is missing", path)
+        text = (element.text or "").strip()
+        if not _AMOUNT.match(text):
+            raise self.error(f"amount {text!r} is not a non-negative decimal number", path, element)
+        value = Decimal(text)
+        cents = value.quantize(_CENT)
+        if cents != value:
+            raise self.error(f"amount {text} has more than 2 decimals", path, element)
+        currency = element.get("Ccy", "")
+        if not _CURRENCY.match(currency):
+            raise self.error(f"currency {currency!r} is not an ISO 4217 code", path, element)
+        return cents, currency
+
+    def date(self, element: etree._Element | None, path: str) -> dt.date | None:
+        """A date from ``Dt`` / ``DtTm`` children, or from the element's own ISO text."""
+        if element is None:
+            return None
+        n = self.names
+        if len(element):
+            text = element.findtext(n.Dt) or element.findtext(n.DtTm) or ""
+        else:
+            text = element.text or ""
+        text = text.strip()[:10]
+        date = self.dates.get(text)
+        if date is None:
+            try:
+                date = dt.date.fromisoformat(text)
+            except ValueError:
+                raise self.error(f"{text!r} is not an ISO date", path, element) from None
+            if len(self.dates) < 4096:
+                self.dates[text] = date
+        return date
+
+    # -- document -----------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Payment | LumpSum]:
+        events = etree.iterparse(
+            self.stream,
+            events=("end",),
+            tag=(f"{{*}}{self.report_tag}", "{*}Acct", "{*}TxsSummry", "{*}Ntry", "{*}TxDtls"),
+            resolve_entities=False,
+            no_network=True,
+            remove_comments=True,
+            remove_pis=True,
+            remove_blank_text=True,
+            collect_ids=False,
+        )
+        report: _Report | None = None
+        entry: _Entry | None = None
+        reports = 0
+        n = self.names
+        try:
+            for _event, element in events:
+                tag = element.tag
+                if n is None:
+                    n = self.names = _Names(tag, self.report_tag)
+                if report is None:
+                    reports += 1
+                    report = _Report(f"{self.report_tag}[{reports}]")
+                if tag == n.TxDtls:
+                    ntry = element.getparent().getparent()
+                    if entry is None or entry.element is not ntry:
+                        entry = self.entry_header(ntry, report, element)
+                    item = self.transaction(element, entry, report)
+                    if item is not None:
+                        yield item
+                    self.release(element)
+                elif tag == n.Ntry:
+                    if entry is None or entry.element is not element:
+                        entry = self.entry_header(element, report, element)
+                    yield from self.end_entry(entry, report)
+                    self.release(element)
+                    entry = None
+                elif tag == n.Report:
+                    self.check_summary(report)
+                    self.release(element)
+                    report = None
+                elif tag in (n.Acct, n.TxsSummry):
+                    if element.getparent().tag != n.Report:
+                        continue
+                    if tag == n.Acct:
+                        report.account = self.account(element, report.path)
+                    else:
+                        report.summary = self.summary(element, report.path)
+                else:
+                    raise self.error(
+                        f"element in namespace {etree.QName(element).namespace!r}, the document "
+                        f"uses {n.ns[1:-1]!r}",
+                        report.path,
+                        element,
+                    )
+        except etree.XMLSyntaxError as exc:
+            raise BankFileError(
+                f"malformed XML: {exc.msg}", f"line {exc.lineno}", self.source_format
+            ) from None
+        if report is not None:
+            raise self.error(f"{self.report_tag} is not closed", report.path)
+        if reports == 0:
+            raise BankFileError(
+                f"no {self.report_tag} element: not a {self.source_format} message",
+                "Document",
+                self.source_format,
+            )
+
+    @staticmethod
+    def release(element: etree._Element) -> None:
+        """Free a processed element and the already processed siblings before it."""
+        element.clear(keep_tail=False)
+        parent = element.getparent()
+        if parent is not None:
+            while element.getprevious() is not None:
+                del parent[0]
+
+    def account(self, acct: etree._Element, path: str) -> str:
+        """The report's account: IBAN, else ``Othr/Id``."""
+        n = self.names
+        value = acct.findtext(n.path("Id", "IBAN")) or acct.findtext(n.path("Id", "Othr", "Id"))
+        if not value or not value.strip():
+            raise self.error("account has no IBAN or other id", f"{path}/Acct", acct)
+        return value.strip()
+
+    def summary(
+        self, summary: etree._Element, path: str
+    ) -> dict[str, tuple[int, Decimal | None, etree._Element]]:
+        """Declared entry counts and sums: ``TtlNtries``, ``CRDT`` and ``DBIT``."""
+        n = self.names
+        declared = {}
+        for key, tag in (
+            ("TtlNtries", n.TtlNtries),
+            ("CRDT", n.TtlCdtNtries),
+            ("DBIT", n.TtlDbtNtries),
+        ):
+            total = summary.find(tag)
+            if total is None:
+                continue
+            where = f"{path}/TxsSummry/{_local(tag)}"
+            count = (total.findtext(n.NbOfNtries) or "").strip()
+            if not _COUNT.match(count):
+                raise self.error(f"NbOfNtries {count!r} is not a count", where, total)
+            text = total.findtext(n.Sum)
+            amount = None
+            if text is not None:
+                try:
+                    amount = Decimal(text.strip())
+                except InvalidOperation:
+                    raise self.error(f"Sum {text!r} is not a number", where, total) from None
+            declared[key] = (int(count), amount, total)
+        return declared
+
+    def check_summary(self, report: _Report) -> None:
+        """Raise when the entries read differ from ``TxsSummry``."""
+        for key, (count, amount, element) in report.summary.items():
+            where = f"{report.path}/TxsSummry/{_local(element.tag)}"
+            read_count, read_total = report.sums[key]
+            if count != read_count:
+                raise self.error(
+                    f"NbOfNtries says {count} entries, the file has {read_count}", where, element
+                )
+            if amount is not None and amount != read_total:
+                raise self.error(
+                    f"Sum says {amount}, the entries add up to {read_total}", where, element
+                )
+
+    # -- entries and transactions -------------------------------------------------------------
+
+    def entry_header(
+        self, ntry: etree._Element | None, report: _Report, child: etree._Element
+    ) -> _Entry:
+        """Start the next entry of ``report``: read the entry's own fields, which precede
+        ``NtryDtls`` in every version (``child`` is the element that made it start)."""
+        n = self.names
+        if ntry is None or ntry.tag != n.Ntry or ntry.getparent().tag != n.Report:
+            raise self.error(
+                f"{etree.QName(child).localname} outside Ntry", f"{report.path}", child
+            )
+        report.entries += 1
+        path = f"{report.path}/Ntry[{report.entries}]"
+        amount, currency = self.amount(ntry.find(n.Amt), f"{path}/Amt")
+        direction = (ntry.findtext(n.CdtDbtInd) or "").strip()
+        if direction not in ("CRDT", "DBIT"):
+            raise self.error(
+                f"CdtDbtInd {direction!r} is not CRDT or DBIT", f"{path}/CdtDbtInd", ntry
+            )
+        reversal = (ntry.findtext(n.RvslInd) or "false").strip()
+        if reversal not in ("true", "false", "1", "0"):
+            raise self.error(f"RvslInd {reversal!r} is not a boolean", f"{path}/RvslInd", ntry)
+        status = ntry.find(n.Sts)
+        status_code = ""
+        if status is not None:
+            status_code = (status.findtext(n.Cd) or status.text or "").strip()
+        archive_id = (ntry.findtext(n.AcctSvcrRef) or "").strip()
+        batch_count = None
+        count_text = ntry.findtext(n.path("NtryDtls", "Btch", "NbOfTxs"))
+        if count_text is not None:
+            if not _COUNT.match(count_text.strip()):
+                raise self.error(
+                    f"NbOfTxs {count_text!r} is not a count", f"{path}/NtryDtls/Btch", ntry
+                )
+            batch_count = int(count_text)
+        return _Entry(
+            path=path,
+            element=ntry,
+            amount=amount,
+            currency=currency,
+            direction=direction,
+            reversal=reversal in ("true", "1"),
+            booked=status_code in ("BOOK", ""),
+            booking_date=self.date(ntry.find(n.BookgDt), f"{path}/BookgDt"),
+            archive_id=archive_id,
+            batch_count=batch_count,
+        )
+
+    @staticmethod
+    def incoming(direction: str, reversal: bool) -> bool | None:
+        """None when not an incoming payment, else whether it is a correction."""
+        if direction == "CRDT" and not reversal:
+            return False
+        if direction == "DBIT" and reversal:
+            return True
+        return None
+
+    def transaction(self, tx: etree._Element, entry: _Entry, report: _Report) -> Payment | None:
+        """One ``TxDtls`` as a payment (None when skipped or part of a lump sum)."""
+        n = self.names
+        entry.transactions += 1
+        index = entry.transactions
+        path = f"{entry.path}/NtryDtls/TxDtls[{index}]"
+        if tx.getparent().tag != n.NtryDtls:
+            raise self.error("TxDtls outside NtryDtls", path, tx)
+        # One pass over the interesting descendants, told apart by their parents' names.
+        amount_element = tx_amount = accepted = None
+        archive_id = direction = payer = reference = ""
+        lines = []
+        for element in tx.iter(
+            n.Amt, n.AcctSvcrRef, n.CdtDbtInd, n.Nm, n.Ref, n.Ustrd, n.AccptncDtTm
+        ):
+            tag = element.tag
+            parent = element.getparent()
+            parent_tag = parent.tag
+            if tag == n.Amt:
+                if parent_tag == n.TxDtls:
+                    amount_element = element
+                elif parent_tag == n.TxAmt:
+                    tx_amount = element
+            elif tag == n.AcctSvcrRef:
+                if parent_tag == n.Refs:
+                    archive_id = (element.text or "").strip()
+            elif tag == n.CdtDbtInd:
+                if parent_tag == n.TxDtls:
+                    direction = (element.text or "").strip()
+            elif tag == n.Nm:
+                if parent_tag == n.Dbtr or (
+                    parent_tag == n.Pty and parent.getparent().tag == n.Dbtr
+                ):
+                    payer = (element.text or "").strip()
+            elif tag == n.Ref:
+                if parent_tag == n.CdtrRefInf and not reference:
+                    reference = (element.text or "").strip()
+            elif tag == n.Ustrd:
+                if parent_tag == n.RmtInf and element.text:
+                    lines.append(element.text.strip())
+            else:
+                accepted = element
+        if amount_element is None:
+            amount_element = tx_amount
+        direction = direction or entry.direction
+        if direction not in ("CRDT", "DBIT"):
+            raise self.error(f"CdtDbtInd {direction!r} is not CRDT or DBIT", path, tx)
+        if entry.lump_sum:
+            return None
+        if amount_element is None:
+            if self.source_format == "camt.053":
+                if index > 1:
+                    raise self.error("TxDtls without an amount in an itemised entry", path, tx)
+                entry.lump_sum = True
+                return None
+            amount, currency = entry.amount, entry.currency
+        else:
+            amount, currency = self.amount(amount_element, f"{path}/Amt")
+            if currency != entry.currency:
+                raise self.error(
+                    f"transaction currency {currency} differs from the entry's {entry.currency}",
+                    path,
+                    amount_element,
+                )
+        entry.signed_total += amount if direction == entry.direction else -amount
+        correction = self.incoming(direction, entry.reversal)
+        if not entry.booked or correction is None:
+            return None
+        if not archive_id:
+            if not entry.archive_id:
+                raise self.error("no AcctSvcrRef on the transaction or its entry", path, tx)
+            archive_id = f"{entry.archive_id}/{index}"
+        return Payment(
+            account=report.account,
+            archive_id=archive_id,
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            payment_date=self.date(accepted, f"{path}/RltdDts/AccptncDtTm"),
+            booking_date=entry.booking_date,
+            payer_name=payer,
+            is_correction=correction,
+            source_format=self.source_format,
+            source_line=path,
+            message="\n".join(lines),
+        )
+
+    def end_entry(self, entry: _Entry, report: _Report) -> Iterator[Payment | LumpSum]:
+        """Finish an entry: totals, and the entry itself when it has no itemised transactions."""
+        report.add(entry.direction, entry.amount)
+        correction = self.incoming(entry.direction, entry.reversal)
+        if entry.transactions == 0 or entry.lump_sum:
+            if not entry.booked or correction is None:
+                return
+            if not entry.archive_id:
+                raise self.error("entry has no AcctSvcrRef", entry.path, entry.element)
+            if self.source_format == "camt.053":
+                yield LumpSum(
+                    account=report.account,
+                    archive_id=entry.archive_id,
+                    amount=entry.amount,
+                    currency=entry.currency,
+                    booking_date=entry.booking_date,
+                    is_correction=correction,
+                    transaction_count=entry.batch_count,
+                    source_format=self.source_format,
+                    source_line=entry.path,
+                )
+                return
+            yield Payment(
+                account=report.account,
+                archive_id=entry.archive_id,
+                reference="",
+                amount=entry.amount,
+                currency=entry.currency,
+                payment_date=None,
+                booking_date=entry.booking_date,
+                payer_name="",
+                is_correction=correction,
+                source_format=self.source_format,
+                source_line=entry.path,
+            )
+        elif entry.signed_total != entry.amount:
+            raise self.error(
+                f"the {entry.transactions} transactions add up to {entry.signed_total}, "
+                f"the entry amount is {entry.amount}",
+                entry.path,
+                entry.element,
+            )
+
+
+def iter_camt(stream: BinaryIO, source_format: str) -> Iterator[Payment | LumpSum]:
+    """Yield payments (and, for camt.053, lump sums) of a camt document as they are read.
+
+    A :class:`BankFileError` can come after items were yielded (a summary at the end that does
+    not match, truncated XML): see :func:`nordic_billing.bankfiles.iter_unchecked`.
+    """
+    return iter(CamtReader(stream, source_format))
+
+
+# -- writer -----------------------------------------------------------------------------------
+
+CAMT054_NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+
+
+def _text(value: str) -> str:
+    return escape(value)
+
+
+def _reference_xml(reference: str) -> str:
+    issuer = "<Issr>ISO</Issr>" if reference.upper().startswith("RF") else ""
+    return (
+        "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry>"
+        f"{issuer}</Tp><Ref>{_text(reference)}</Ref></CdtrRefInf></Strd>"
+    )
+
+
+def _tx_xml(payment: Payment) -> str:
+    remittance = "".join(
+        f"<Ustrd>{_text(line[:140])}</Ustrd>" for line in payment.message.splitlines()
+    )
+    if payment.reference:
+        remittance += _reference_xml(payment.reference)
+    accepted = (
+        f"<RltdDts><AccptncDtTm>{payment.payment_date.isoformat()}T00:00:00</AccptncDtTm></RltdDts>"
+        if payment.payment_date
+        else ""
+    )
+    return (
+        "<TxDtls>"
+        f"<Refs><AcctSvcrRef>{_text(payment.archive_id)}</AcctSvcrRef>"
+        "<EndToEndId>NOTPROVIDED</EndToEndId></Refs>"
+        f'<AmtDtls><TxAmt><Amt Ccy="{payment.currency}">{payment.amount}</Amt></TxAmt></AmtDtls>'
+        + (
+            f"<RltdPties><Dbtr><Nm>{_text(payment.payer_name)}</Nm></Dbtr></RltdPties>"
+            if payment.payer_name
+            else ""
+        )
+        + (f"<RmtInf>{remittance}</RmtInf>" if remittance else "")
+        + accepted
+        + "</TxDtls>"
+    )
+
+
+def _entry_key(payment: Payment) -> tuple:
+    return payment.currency, payment.booking_date, payment.is_correction
+
+
+def write_camt054(
+    account_iban: str,
+    payments: Sequence[Payment],
+    *,
+    msg_id: str = "NB-CAMT054-1",
+    created: dt.datetime | None = None,
+    entry_size: int = 500,
+) -> Iterator[bytes]:
+    """Generate a camt.054.001.02 credit notification for ``payments``, chunk by chunk.
+
+    Like Finnish banks' reference-payment notifications, consecutive payments with the same
+    currency, booking date and correction flag are grouped into entries of up to ``entry_size``
+    itemised transactions (``Refs/AcctSvcrRef`` = the payment's archive id); corrections are
+    ``DBIT`` entries with ``RvslInd``. ``TxsSummry`` is written, so ``payments`` is read twice.
+    """
+    created = created or dt.datetime(2026, 1, 1, 12, 0, 0)
+    entries = credit = debit = 0
+    credit_sum = debit_sum = Decimal(0)
+    previous = None
+    size = 0
+    for payment in payments:
+        if payment.amount <= 0 or payment.amount != payment.amount.quantize(_CENT):
+            raise ValueError(f"amount {payment.amount} must be positive with at most 2 decimals")
+        key = _entry_key(payment)
+        if key != previous or size == entry_size:
+            entries += 1
+            size = 0
+            previous = key
+            if payment.is_correction:
+                debit += 1
+            else:
+                credit += 1
+        size += 1
+        if payment.is_correction:
+            debit_sum += payment.amount
+        else:
+            credit_sum += payment.amount
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<Document xmlns="{CAMT054_NS}"><BkToCstmrDbtCdtNtfctn>'
+        f"<GrpHdr><MsgId>{_text(msg_id)}</MsgId><CreDtTm>{created:%Y-%m-%dT%H:%M:%S}</CreDtTm>"
+        "</GrpHdr>"
+        f"<Ntfctn><Id>{_text(msg_id)}</Id><CreDtTm>{created:%Y-%m-%dT%H:%M:%S}</CreDtTm>"
+        f"<Acct><Id><IBAN>{_text(account_iban)}</IBAN></Id></Acct>"
+        "<TxsSummry>"
+        f"<TtlNtries><NbOfNtries>{entries}</NbOfNtries><Sum>{credit_sum + debit_sum}</Sum>"
+        "</TtlNtries>"
+        f"<TtlCdtNtries><NbOfNtries>{credit}</NbOfNtries><Sum>{credit_sum}</Sum></TtlCdtNtries>"
+        f"<TtlDbtNtries><NbOfNtries>{debit}</NbOfNtries><Sum>{debit_sum}</Sum></TtlDbtNtries>"
+        "</TxsSummry>\n"
+    ).encode()
+    number = 0
+    group: list[Payment] = []
+    for payment in chain(payments, [None]):
+        if group and (
+            payment is None
+            or _entry_key(payment) != _entry_key(group[0])
+            or len(group) == entry_size
+        ):
+            number += 1
+            yield _entry_xml(group, f"{msg_id}-{number:06d}").encode()
+            group = []
+        if payment is not None:
+            group.append(payment)
+    yield b"</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
+
+
+def _entry_xml(group: list[Payment], archive_id: str) -> str:
+    first = group[0]
+    total = sum((payment.amount for payment in group), Decimal(0))
+    direction = "DBIT" if first.is_correction else "CRDT"
+    reversal = "<RvslInd>true</RvslInd>" if first.is_correction else ""
+    booked = first.booking_date.isoformat() if first.booking_date else ""
+    return (
+        f'<Ntry><Amt Ccy="{first.currency}">{total}</Amt><CdtDbtInd>{direction}</CdtDbtInd>'
+        f"{reversal}<Sts>BOOK</Sts><BookgDt><Dt>{booked}</Dt></BookgDt>"
+        f"<ValDt><Dt>{booked}</Dt></ValDt><AcctSvcrRef>{_text(archive_id)}</AcctSvcrRef>"
+        "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn>"
+        "<Prtry><Cd>705</Cd><Issr>FFFS</Issr></Prtry></BkTxCd>"
+        f"<NtryDtls><Btch><NbOfTxs>{len(group)}</NbOfTxs></Btch>"
+        + "\n".join(_tx_xml(payment) for payment in group)
+        + "</NtryDtls></Ntry>\n"
+    )
