@@ -154,6 +154,12 @@ def test_ktl_utf8_bytes() -> None:
     fails(data, "looks UTF-8 encoded, bank files of this kind are ISO-8859-1", "line 2")
 
 
+def test_ktl_utf8_letters_that_change_the_length() -> None:
+    name = put(PAYMENT, 64, "MÄkinen J   ").replace("Ä", "ä")
+    data = ktl(HEADER, name, SUM).replace("ä".encode("latin-1"), "ä".encode())
+    fails(data, "is 91 characters long, expected 90; the record looks UTF-8 encoded", "line 2")
+
+
 def test_ktl_control_character() -> None:
     data = ktl(HEADER, put(PAYMENT, 70, "\x85"), SUM)
     fails(data, "character 0x85 at column 70 is not printable ISO-8859-1", "line 2")

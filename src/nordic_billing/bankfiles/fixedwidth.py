@@ -21,6 +21,7 @@ from nordic_billing.payment import BankFileError
 DIGITS = "[0-9]"
 TEXT = "."  # any character: control characters are rejected before fields are matched
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1: not printable ISO-8859-1
+_UTF8_HINT = "; the record looks UTF-8 encoded, bank files of this kind are ISO-8859-1"
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ class Layout:
         """Explain why ``text`` is not a valid record of this layout."""
         check_encoding(text, line, lineno, self.source_format)
         if len(text) != self.length:
+            utf8 = _utf8_text(line)
+            hint = _UTF8_HINT if utf8 is not None and len(utf8) == self.length else ""
             return self.error(
-                f"{self.name} is {len(text)} characters long, expected {self.length}", lineno
+                f"{self.name} is {len(text)} characters long, expected {self.length}{hint}",
+                lineno,
             )
         for fld in self.fields:
             value = text[fld.start - 1 : fld.end]
@@ -101,24 +105,18 @@ def digits(name: str, start: int, end: int) -> Field:
 
 
 def check_encoding(text: str, line: bytes, lineno: int, source_format: str) -> None:
-    """Raise when ``text`` holds control characters, naming UTF-8 when that explains them."""
+    """Raise when ``text`` holds C0 or C1 control characters, naming UTF-8 when that explains
+    them (UTF-8 encoded letters such as ``Ä`` turn into a C1 control in ISO-8859-1)."""
     bad = _CONTROL.search(text)
-    utf8 = _utf8_text(line)
-    if bad is None and (utf8 is None or len(text) == len(utf8)):
+    if bad is None:
         return
-    hint = (
-        "; the record looks UTF-8 encoded, bank files of this kind are ISO-8859-1"
-        if utf8 is not None
-        else "; the file is not ISO-8859-1 text"
+    hint = _UTF8_HINT if _utf8_text(line) is not None else "; the file is not ISO-8859-1 text"
+    raise BankFileError(
+        f"character {ord(bad.group()):#04x} at column {bad.start() + 1} "
+        f"is not printable ISO-8859-1{hint}",
+        f"line {lineno}",
+        source_format,
     )
-    if bad is not None:
-        message = (
-            f"character {ord(bad.group()):#04x} at column {bad.start() + 1} "
-            f"is not printable ISO-8859-1{hint}"
-        )
-    else:
-        message = f"record is {len(text)} bytes but {len(utf8)} characters{hint}"
-    raise BankFileError(message, f"line {lineno}", source_format)
 
 
 def _utf8_text(line: bytes) -> str | None:
