@@ -1440,7 +1440,7 @@ def start_in_thread(
     app = ProcountorSandbox(state)
     server = _Server((host, port), app)
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
     )
     thread.name = "procountor-sandbox"
     thread.start()
