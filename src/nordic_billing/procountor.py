@@ -773,9 +773,14 @@ class ProcountorClient:
         status = response.status_code
         if error_class is None:
             error_class = _ERROR_CLASSES.get(status, ProcountorError)
-        errors = _error_details(response)
-        summary = f"{response.reason or 'error'}"
-        return error_class(summary, status=status, errors=errors, method=method, path=path, **extra)
+        return error_class(
+            response.reason or "error",
+            status=status,
+            errors=_error_details(response),
+            method=method,
+            path=path,
+            **extra,
+        )
 
 
 # -- helpers -----------------------------------------------------------------------------------
