@@ -1,0 +1,216 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Settlement payouts as a pain.001.001.03 SEPA credit-transfer file.
+
+One group header and one payment information block (debtor, execution date) with one
+``CdtTrfTxInf`` per transfer. The creditor reference goes in ``RmtInf/Strd/CdtrRefInf``: a
+Finnish national reference with ``Tp/CdOrPrtry/Cd`` ``SCOR`` and no ``Issr``, an RF reference
+(ISO 11649, recognised by its ``RF`` prefix) with ``Issr`` ``ISO``; without a reference the
+message goes in ``RmtInf/Ustrd``. ``NbOfTxs`` and ``CtrlSum`` are computed, in the group header
+and the payment information block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lxml import etree
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum import iso11649
+
+NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+_CENT = Decimal("0.01")
+_MAX_AMOUNT = Decimal("999999999.99")
+_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}\Z")  # SEPA character set, Max35Text
+
+
+class PayoutError(ValueError):
+    """Payout data that cannot go into a valid credit-transfer file."""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One credit transfer to a beneficiary."""
+
+    creditor_name: str
+    iban: str
+    amount: Decimal
+    end_to_end_id: str
+    reference: str = ""  # Finnish national or RF creditor reference
+    message: str = ""  # unstructured text, sent only without a reference (SEPA allows one)
+    bic: str = ""
+
+
+@dataclass(frozen=True)
+class PayoutBatch:
+    """Transfers from one debtor account on one execution date."""
+
+    msg_id: str
+    debtor_name: str
+    debtor_iban: str
+    debtor_bic: str
+    execution_date: dt.date
+    transfers: Sequence[Transfer]
+    created: dt.datetime | None = None  # CreDtTm; now when None
+    currency: str = "EUR"
+
+
+def _fi_reference_valid(value: str) -> bool:
+    """Finnish national reference: 4-20 digits, 7-3-1 weighted check digit last."""
+    if not value.isdigit() or not 4 <= len(value) <= 20:
+        return False
+    weights = (7, 3, 1)
+    total = sum(int(d) * weights[i % 3] for i, d in enumerate(reversed(value[:-1])))
+    return (10 - total % 10) % 10 == int(value[-1])
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise PayoutError(f"{what} is empty")
+    if len(value) > limit:
+        raise PayoutError(f"{what} {value!r} is longer than {limit} characters")
+    return value
+
+
+def _identifier(value: str, what: str) -> str:
+    if not _ID.match(value):
+        raise PayoutError(f"{what} {value!r} must be 1-35 characters of the SEPA character set")
+    return value
+
+
+def _iban(value: str, what: str) -> str:
+    try:
+        return stdnum_iban.validate(value)
+    except ValueError as exc:
+        raise PayoutError(f"{what} {value!r} is not a valid IBAN: {exc}") from None
+
+
+def _bic(value: str, what: str) -> str:
+    try:
+        return stdnum_bic.validate(value)
+    except ValueError as exc:
+        raise PayoutError(f"{what} {value!r} is not a valid BIC: {exc}") from None
+
+
+def _amount(value: Decimal, what: str) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise PayoutError(f"{what} {value!r} must be a Decimal")
+    if value <= 0 or value > _MAX_AMOUNT:
+        raise PayoutError(f"{what} {value} must be between 0.01 and {_MAX_AMOUNT}")
+    if value != value.quantize(_CENT):
+        raise PayoutError(f"{what} {value} has more than 2 decimals")
+    return value.quantize(_CENT)
+
+
+def _reference(value: str, what: str) -> tuple[str, bool]:
+    """The compact reference and whether it is RF (ISO 11649)."""
+    compact = "".join(value.split()).upper()
+    if compact.startswith("RF"):
+        if not iso11649.is_valid(compact):
+            raise PayoutError(f"{what} {value!r} is not a valid RF creditor reference")
+        return compact, True
+    if not _fi_reference_valid(compact):
+        raise PayoutError(f"{what} {value!r} is not a valid Finnish reference")
+    return compact, False
+
+
+def _sub(
+    parent: etree._Element, tag: str, text: str | None = None, **attrib: str
+) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attrib)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _path(parent: etree._Element, path: str, text: str) -> etree._Element:
+    for tag in path.split("/"):
+        parent = _sub(parent, tag)
+    parent.text = text
+    return parent
+
+
+def build_pain001(batch: PayoutBatch) -> bytes:
+    """The pain.001.001.03 document for ``batch`` (UTF-8); raises :class:`PayoutError`."""
+    msg_id = _identifier(batch.msg_id, "MsgId")
+    debtor = _text(batch.debtor_name, "debtor name", 70)
+    debtor_iban = _iban(batch.debtor_iban, "debtor IBAN")
+    debtor_bic = _bic(batch.debtor_bic, "debtor BIC")
+    if not re.fullmatch("[A-Z]{3}", batch.currency):
+        raise PayoutError(f"currency {batch.currency!r} is not an ISO 4217 code")
+    if not batch.transfers:
+        raise PayoutError("a payout batch needs at least one transfer")
+    created = batch.created or dt.datetime.now().replace(microsecond=0)
+    total = Decimal(0)
+    seen: set[str] = set()
+    rows = []
+    for number, transfer in enumerate(batch.transfers, 1):
+        what = f"transfer {number}"
+        end_to_end = _identifier(transfer.end_to_end_id, f"{what} end-to-end id")
+        if end_to_end in seen:
+            raise PayoutError(f"{what}: end-to-end id {end_to_end!r} is used twice")
+        seen.add(end_to_end)
+        amount = _amount(transfer.amount, f"{what} amount")
+        total += amount
+        reference = (
+            _reference(transfer.reference, f"{what} reference") if transfer.reference else None
+        )
+        message = ""
+        if reference is None:
+            message = _text(transfer.message, f"{what} message (there is no reference)", 140)
+        rows.append(
+            (
+                end_to_end,
+                amount,
+                _text(transfer.creditor_name, f"{what} creditor name", 70),
+                _iban(transfer.iban, f"{what} IBAN"),
+                _bic(transfer.bic, f"{what} BIC") if transfer.bic else "",
+                reference,
+                message,
+            )
+        )
+
+    root = etree.Element(f"{{{NAMESPACE}}}Document", nsmap={None: NAMESPACE})
+    initiation = _sub(root, "CstmrCdtTrfInitn")
+    header = _sub(initiation, "GrpHdr")
+    _sub(header, "MsgId", msg_id)
+    _sub(header, "CreDtTm", created.isoformat(timespec="seconds"))
+    _sub(header, "NbOfTxs", str(len(rows)))
+    _sub(header, "CtrlSum", str(total))
+    _path(header, "InitgPty/Nm", debtor)
+    info = _sub(initiation, "PmtInf")
+    _sub(info, "PmtInfId", msg_id)
+    _sub(info, "PmtMtd", "TRF")
+    _sub(info, "NbOfTxs", str(len(rows)))
+    _sub(info, "CtrlSum", str(total))
+    _path(info, "PmtTpInf/SvcLvl/Cd", "SEPA")
+    _sub(info, "ReqdExctnDt", batch.execution_date.isoformat())
+    _path(info, "Dbtr/Nm", debtor)
+    _path(info, "DbtrAcct/Id/IBAN", debtor_iban)
+    _path(info, "DbtrAgt/FinInstnId/BIC", debtor_bic)
+    _sub(info, "ChrgBr", "SLEV")
+    for end_to_end, amount, name, iban, bic, reference, message in rows:
+        tx = _sub(info, "CdtTrfTxInf")
+        _path(tx, "PmtId/EndToEndId", end_to_end)
+        _sub(_sub(tx, "Amt"), "InstdAmt", str(amount), Ccy=batch.currency)
+        if bic:
+            _path(tx, "CdtrAgt/FinInstnId/BIC", bic)
+        _path(tx, "Cdtr/Nm", name)
+        _path(tx, "CdtrAcct/Id/IBAN", iban)
+        remittance = _sub(tx, "RmtInf")
+        if reference is None:
+            _sub(remittance, "Ustrd", message)
+            continue
+        value, is_rf = reference
+        creditor_ref = _path(remittance, "Strd/CdtrRefInf/Tp/CdOrPrtry/Cd", "SCOR")
+        ref_type = creditor_ref.getparent().getparent()
+        if is_rf:
+            _sub(ref_type, "Issr", "ISO")
+        _sub(ref_type.getparent(), "Ref", value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
