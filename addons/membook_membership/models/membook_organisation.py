@@ -5,6 +5,8 @@ from stdnum import fi, no
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from nordic_billing import allocation
+
 BUSINESS_ID_VALIDATORS = {"FI": fi.ytunnus, "NO": no.orgnr}
 
 
@@ -122,6 +124,24 @@ class MembookOrganisation(models.Model):
         self.ensure_one()
         ids = [int(part) for part in self.parent_path.split("/") if part]
         return self.browse(ids)
+
+    def _membook_chain(self):
+        """The core's view of this organisation and its ancestors, this one first."""
+        self.ensure_one()
+        chain = self._get_ancestors()[::-1]
+        missing = chain.filtered(lambda organisation: not organisation.level_id)
+        if missing:
+            raise ValidationError(
+                self.env._(
+                    "Fee splits by level need a level on every organisation above the member: "
+                    "%s has none.",
+                    ", ".join(missing.mapped("name")),
+                )
+            )
+        return [
+            allocation.Organisation(key=organisation.id, level=str(organisation.level_id.id))
+            for organisation in chain
+        ]
 
     def action_view_members(self):
         self.ensure_one()

@@ -1,18 +1,28 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import new_test_user
+from datetime import date
 
+from lxml import etree
+
+from odoo.tests import new_test_user
+from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.base.tests.common import BaseCommon
 
 
-class MembookCommon(BaseCommon):
-    """Two operator companies, a three-level hierarchy in the first, and users per role."""
+def filter_domain(env, name, today):
+    """The domain of a filter of the member register's search view, evaluated on ``today``."""
+    arch = etree.fromstring(env.ref("membook_membership.res_partner_view_search_member").arch)
+    node = arch.xpath(f"//filter[@name='{name}']")[0]
+    return safe_eval(node.get("domain"), {"context_today": lambda: today})
+
+
+class HierarchyMixin:
+    """A federation -> district -> club hierarchy with its levels, in the current company."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.company = cls.env.company
-        cls.company_b = cls.env["res.company"].create({"name": "Second Operator"})
+    def _setup_hierarchy(cls):
         Level = cls.env["membook.organisation.level"]
         cls.level_federation = Level.create({"name": "Federation", "code": "FED", "sequence": 10})
         cls.level_district = Level.create({"name": "District", "code": "DIS", "sequence": 20})
@@ -35,6 +45,17 @@ class MembookCommon(BaseCommon):
                 "parent_organisation_id": cls.district.id,
             }
         )
+
+
+class MembookCommon(HierarchyMixin, BaseCommon):
+    """Two operator companies, a three-level hierarchy in the first, and users per role."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Second Operator"})
+        cls._setup_hierarchy()
         cls.user_plain = new_test_user(cls.env, login="membook-plain", groups="base.group_user")
         cls.user_member = new_test_user(
             cls.env,
@@ -46,3 +67,84 @@ class MembookCommon(BaseCommon):
             login="membook-manager",
             groups="base.group_user,membership.group_membership_manager",
         )
+
+
+class MembookBillingCommon(HierarchyMixin, AccountTestInvoicingCommon):
+    """Accounting, the hierarchy, a 60 EUR fee split 25/10/25 by level, and members."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The accounting test user also runs the membership office.
+        cls.env.user.group_ids |= cls.env.ref("membership.group_membership_manager")
+        cls._setup_hierarchy()
+        cls.sale_journal = cls.company_data["default_journal_sale"]
+        cls.fee = cls._create_fee_product(
+            "Membership fee 2026",
+            60.0,
+            [
+                (cls.level_federation, 25.0),
+                (cls.level_district, 10.0),
+                (cls.level_club, 25.0),
+            ],
+        )
+        Partner = cls.env["res.partner"]
+        cls.member_a = Partner.create(
+            {
+                "name": "Aino Member",
+                "email": "aino@example.com",
+                "is_member": True,
+                "member_organisation_id": cls.club.id,
+            }
+        )
+        cls.member_b = Partner.create(
+            {"name": "Bertil Member", "is_member": True, "member_organisation_id": cls.club.id}
+        )
+        cls.member_other = Partner.create(
+            {
+                "name": "Other District Member",
+                "email": "other@example.com",
+                "is_member": True,
+                "member_organisation_id": cls.district.id,
+            }
+        )
+
+    @classmethod
+    def _share(cls, target, value):
+        if target._name == "membook.organisation":
+            return {"target_type": "organisation", "organisation_id": target.id, "value": value}
+        return {"target_type": "level", "level_id": target.id, "value": value}
+
+    @classmethod
+    def _create_fee_product(cls, name, price, shares, basis="fixed"):
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "type": "service",
+                "membership": True,
+                "membership_date_from": date(2026, 1, 1),
+                "membership_date_to": date(2026, 12, 31),
+                "list_price": price,
+                "taxes_id": [],
+                "property_account_income_id": cls.company_data["default_account_revenue"].id,
+                "membook_split_basis": basis,
+                "membook_split_rule_ids": [
+                    (0, 0, cls._share(target, value)) for target, value in shares
+                ],
+            }
+        )
+
+    def _run(self, **values):
+        return self.env["membook.billing.run"].create(
+            {
+                "name": "Fees 2026",
+                "period_key": "2026",
+                "journal_id": self.sale_journal.id,
+                "product_ids": [(6, 0, self.fee.ids)],
+                **values,
+            }
+        )
+
+    def _process_runs(self):
+        with self.enter_registry_test_mode():
+            self.env.ref("membook_membership.ir_cron_membook_billing_run").method_direct_trigger()

@@ -1,0 +1,340 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
+
+
+class MembookBillingRun(models.Model):
+    """Bill a set of members for a period: one invoice per member, one line per fee product.
+
+    Starting a run records one line per member to bill; the scheduled action then creates and
+    posts the invoices in batches, committing each batch, and e-mails them with their portal
+    link. A member already billed for a product and period (by this or another run) is never
+    billed again for it, so a run can be stopped and started again, or repeated, safely.
+    """
+
+    _name = "membook.billing.run"
+    _description = "Billing run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("running", "Running"), ("done", "Done"), ("cancel", "Cancelled")],
+        default="draft",
+        required=True,
+        tracking=True,
+        index=True,
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        required=True,
+        check_company=True,
+        domain="[('type', '=', 'sale')]",
+        default=lambda self: self.env["account.journal"].search(
+            [
+                ("type", "=", "sale"),
+                *self.env["account.journal"]._check_company_domain(self.env.company),
+            ],
+            limit=1,
+        ),
+        help="Its reference model gives the payment references (Finnish, RF, KID...).",
+    )
+    invoice_date = fields.Date(required=True, default=fields.Date.context_today)
+    due_days = fields.Integer(string="Days to pay", default=14, required=True)
+    period_key = fields.Char(
+        string="Period",
+        required=True,
+        default=lambda self: str(fields.Date.context_today(self).year),
+        help="A member is billed once per product and period, e.g. 2026 or 2026-H1.",
+    )
+    product_ids = fields.Many2many(
+        "product.product",
+        string="Fee products",
+        required=True,
+        domain="[('membership', '=', True)]",
+        check_company=True,
+    )
+    organisation_ids = fields.Many2many(
+        "membook.organisation",
+        string="Organisations",
+        check_company=True,
+        help="Bill the members of these organisations and of their sub-organisations; "
+        "empty for all.",
+    )
+    member_domain = fields.Char(
+        string="Member filter", default=DEFAULT_MEMBER_DOMAIN, required=True
+    )
+    send_email = fields.Boolean(string="E-mail invoices", default=True)
+    line_ids = fields.One2many("membook.billing.run.line", "run_id", string="Members")
+    preview_member_count = fields.Integer(readonly=True)
+    preview_skipped_count = fields.Integer(
+        string="Already billed", readonly=True, help="Members billed for every product already."
+    )
+    preview_amount = fields.Monetary(string="Preview total", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    line_count = fields.Integer(compute="_compute_counts")
+    invoiced_count = fields.Integer(compute="_compute_counts")
+    sent_count = fields.Integer(compute="_compute_counts")
+    no_email_count = fields.Integer(compute="_compute_counts")
+    failed_count = fields.Integer(compute="_compute_counts")
+    progress = fields.Float(compute="_compute_counts")
+
+    @api.depends("line_ids.state")
+    def _compute_counts(self):
+        counts = {
+            (run, state): count
+            for run, state, count in self.env["membook.billing.run.line"]._read_group(
+                [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
+            )
+        }
+        for run in self:
+            total = sum(count for (r, _state), count in counts.items() if r == run)
+            run.line_count = total
+            run.sent_count = counts.get((run, "sent"), 0)
+            run.no_email_count = counts.get((run, "no_email"), 0)
+            run.failed_count = counts.get((run, "failed"), 0)
+            run.invoiced_count = (
+                counts.get((run, "invoiced"), 0) + run.sent_count + run.no_email_count
+            )
+            run.progress = 100.0 * (total - counts.get((run, "pending"), 0)) / total if total else 0
+
+    # ------------------------------------------------------------------
+    # Selection and preview
+    # ------------------------------------------------------------------
+    def _member_search_domain(self):
+        self.ensure_one()
+        domain = Domain(safe_eval(self.member_domain or "[]"))
+        domain &= Domain("company_id", "in", [self.company_id.id, False])
+        if self.organisation_ids:
+            domain &= Domain("member_organisation_id", "child_of", self.organisation_ids.ids)
+        return domain
+
+    def _billed_pairs(self, partner_ids):
+        """(partner id, product id) already billed for this run's period and products."""
+        if not partner_ids:
+            return set()
+        rows = self.env["account.move.line"]._read_group(
+            [
+                ("membook_period_key", "=", self.period_key),
+                ("product_id", "in", self.product_ids.ids),
+                ("partner_id", "in", list(partner_ids)),
+                ("parent_state", "!=", "cancel"),
+            ],
+            ["partner_id", "product_id"],
+        )
+        return {(partner.id, product.id) for partner, product in rows}
+
+    def _to_bill(self, partner_ids):
+        """{partner id: products still to bill} for the given members."""
+        billed = self._billed_pairs(partner_ids)
+        result = {}
+        for partner_id in partner_ids:
+            products = self.product_ids.filtered(
+                lambda p, pid=partner_id: (pid, p.id) not in billed
+            )
+            if products:
+                result[partner_id] = products
+        return result
+
+    def action_preview(self):
+        for run in self:
+            run._check_ready()
+            partner_ids = self.env["res.partner"].search(run._member_search_domain()).ids
+            to_bill = run._to_bill(partner_ids)
+            run.write(
+                {
+                    "preview_member_count": len(to_bill),
+                    "preview_skipped_count": len(partner_ids) - len(to_bill),
+                    "preview_amount": sum(
+                        sum(products.mapped("lst_price")) for products in to_bill.values()
+                    ),
+                }
+            )
+        return True
+
+    def _check_ready(self):
+        for run in self:
+            if not run.product_ids:
+                raise UserError(self.env._("Choose at least one fee product."))
+            if run.due_days < 0:
+                raise UserError(self.env._("Days to pay cannot be negative."))
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+    def action_start(self):
+        """Record the members to bill and let the scheduled action do the work."""
+        for run in self.filtered(lambda r: r.state == "draft"):
+            run._check_ready()
+            partner_ids = self.env["res.partner"].search(run._member_search_domain()).ids
+            to_bill = run._to_bill(partner_ids)
+            if not to_bill:
+                raise UserError(self.env._("Every selected member is already billed."))
+            self.env["membook.billing.run.line"].create(
+                [{"run_id": run.id, "partner_id": partner_id} for partner_id in to_bill]
+            )
+            run.state = "running"
+        self.env.ref("membook_membership.ir_cron_membook_billing_run")._trigger()
+        return True
+
+    def action_cancel(self):
+        self.filtered(lambda r: r.state in ("draft", "running")).write({"state": "cancel"})
+        self.line_ids.filtered(lambda line: line.state == "pending").unlink()
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice")
+        action["domain"] = [("membook_billing_run_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    @api.model
+    def _cron_process(self, batch_size=None):
+        """Invoice, then e-mail, the members of running runs, one committed batch at a time."""
+        Line = self.env["membook.billing.run.line"]
+        Cron = self.env["ir.cron"]
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"].sudo().get_param("membook.billing_batch_size", 200)
+        )
+        for step, states in (("invoice", ["pending"]), ("send", ["invoiced"])):
+            domain = [("run_id.state", "=", "running"), ("state", "in", states)]
+            if step == "send":
+                domain.append(("run_id.send_email", "=", True))
+            Cron._commit_progress(remaining=Line.search_count(domain))
+            while True:
+                lines = Line.search(domain, limit=batch_size, order="run_id, id")
+                if not lines:
+                    break
+                # Another worker may hold some of them: take only what we can lock.
+                lines = lines.try_lock_for_update().filtered_domain(domain)
+                if not lines:
+                    break
+                done = lines._invoice() if step == "invoice" else lines._send()
+                if not Cron._commit_progress(done):
+                    return
+        running = self.search([("state", "=", "running")])
+        for run in running:
+            if not Line.search_count(
+                [("run_id", "=", run.id), ("state", "in", ("pending", "invoiced"))]
+                if run.send_email
+                else [("run_id", "=", run.id), ("state", "=", "pending")]
+            ):
+                run.state = "done"
+        Cron._commit_progress()
+
+
+class MembookBillingRunLine(models.Model):
+    _name = "membook.billing.run.line"
+    _description = "Member of a billing run"
+    _order = "run_id, id"
+
+    run_id = fields.Many2one("membook.billing.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Member", required=True, index=True)
+    email = fields.Char(related="partner_id.email")
+    move_id = fields.Many2one("account.move", string="Invoice", index="btree_not_null")
+    amount_total = fields.Monetary(related="move_id.amount_total")
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    state = fields.Selection(
+        [
+            ("pending", "To invoice"),
+            ("invoiced", "Invoiced"),
+            ("sent", "Sent"),
+            ("no_email", "No e-mail address"),
+            ("skipped", "Already billed"),
+            ("failed", "Failed"),
+        ],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    message = fields.Char()
+
+    _run_partner_uniq = models.UniqueIndex(
+        "(run_id, partner_id)", "A member appears once in a billing run."
+    )
+
+    def _invoice_vals(self, products):
+        self.ensure_one()
+        run = self.run_id
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": run.company_id.id,
+            "journal_id": run.journal_id.id,
+            "invoice_date": run.invoice_date,
+            "invoice_date_due": run.invoice_date + timedelta(days=run.due_days),
+            "invoice_origin": run.name,
+            "membook_billing_run_id": run.id,
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "quantity": 1.0,
+                        "price_unit": product.lst_price,
+                        "membook_period_key": run.period_key,
+                    }
+                )
+                for product in products
+            ],
+        }
+
+    def _invoice(self):
+        """Create and post the invoices of these lines; returns how many lines were handled.
+
+        The batch is posted in one go; when that fails, each member is tried alone so that one
+        bad record (say, a product without an income account) marks its line failed with the
+        reason instead of stopping the run.
+        """
+        todo = []
+        for run, lines in self.grouped("run_id").items():
+            to_bill = run._to_bill(lines.partner_id.ids)
+            for line in lines:
+                if products := to_bill.get(line.partner_id.id):
+                    todo.append((line, line._invoice_vals(products)))
+                else:
+                    line.write({"state": "skipped", "message": self.env._("Already billed.")})
+        try:
+            with self.env.cr.savepoint():
+                self._create_invoices(todo)
+        except (UserError, ValidationError):
+            for item in todo:
+                try:
+                    with self.env.cr.savepoint():
+                        self._create_invoices([item])
+                except (UserError, ValidationError) as error:
+                    item[0].write({"state": "failed", "message": str(error)[:500]})
+        return len(self)
+
+    def _create_invoices(self, todo):
+        moves = (
+            self.env["account.move"]
+            .with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+            .create([vals for _line, vals in todo])
+        )
+        moves._post(soft=False)
+        for (line, _vals), move in zip(todo, moves, strict=True):
+            line.write({"move_id": move.id, "state": "invoiced", "message": False})
+
+    def _send(self):
+        template = self.env.ref("membook_membership.mail_template_membership_invoice")
+        with_email = self.filtered(lambda line: line.partner_id.email)
+        (self - with_email).write({"state": "no_email"})
+        if with_email:
+            template.send_mail_batch(with_email.move_id.ids)
+            with_email.move_id.write({"is_move_sent": True})
+            with_email.write({"state": "sent"})
+        return len(self)

@@ -1,0 +1,167 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.membook_membership.models.membook_billing_run import MembookBillingRunLine
+
+from nordic_billing.references import KINDS
+
+from .common import MembookBillingCommon, filter_domain
+
+
+@tagged("post_install", "-at_install")
+class TestBillingRun(MembookBillingCommon):
+    def _invoices(self, partner=None):
+        domain = [("move_type", "=", "out_invoice"), ("membook_billing_run_id", "!=", False)]
+        if partner:
+            domain.append(("partner_id", "=", partner.id))
+        return self.env["account.move"].search(domain)
+
+    def test_preview_start_and_cron(self):
+        run = self._run()
+        run.action_preview()
+        self.assertEqual(run.preview_member_count, 3)
+        self.assertEqual(run.preview_amount, 180.0)
+        run.action_start()
+        self.assertEqual(run.state, "running")
+        self.assertEqual(len(run.line_ids), 3)
+        self._process_runs()
+        self.assertEqual(run.state, "done")
+        invoices = self._invoices()
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(set(invoices.mapped("state")), {"posted"})
+        self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
+        self.assertEqual(
+            sorted(invoices.partner_id.ids),
+            sorted((self.member_a | self.member_b | self.member_other).ids),
+        )
+        self.assertEqual(
+            len(invoices.invoice_line_ids.membook_split_ids),
+            8,
+            "3 splits for 2 club members, 2 for the district one",
+        )
+        lines = {line.partner_id: line for line in run.line_ids}
+        self.assertEqual(lines[self.member_a].state, "sent")
+        self.assertEqual(lines[self.member_b].state, "no_email")
+        self.assertEqual(run.no_email_count, 1)
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "account.move"), ("res_id", "=", lines[self.member_a].move_id.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn(lines[self.member_a].move_id.get_portal_url(), mail.body_html)
+        self.assertTrue(lines[self.member_a].move_id.is_move_sent)
+        unpaid = self.env["res.partner"].search(
+            filter_domain(self.env, "unpaid", today=date.today())
+        )
+        self.assertIn(self.member_a, unpaid)
+
+    def test_organisation_subtree(self):
+        run = self._run(organisation_ids=[(6, 0, self.club.ids)])
+        run.action_preview()
+        self.assertEqual(run.preview_member_count, 2)
+        run2 = self._run(organisation_ids=[(6, 0, self.federation.ids)])
+        run2.action_preview()
+        self.assertEqual(run2.preview_member_count, 3)
+
+    def test_rerun_creates_no_duplicates(self):
+        self._run().action_start()
+        self._process_runs()
+        self.assertEqual(len(self._invoices()), 3)
+        again = self._run()
+        again.action_preview()
+        self.assertEqual((again.preview_member_count, again.preview_skipped_count), (0, 3))
+        with self.assertRaisesRegex(UserError, "already billed"):
+            again.action_start()
+        # A second product in the same period bills only that product.
+        extra = self._create_fee_product("Magazine 2026", 20.0, [(self.level_federation, 20.0)])
+        third = self._run(product_ids=[(6, 0, (self.fee | extra).ids)])
+        third.action_start()
+        self._process_runs()
+        invoices = self._invoices(self.member_a)
+        self.assertEqual(len(invoices), 2)
+        self.assertEqual(sorted(invoices.mapped("amount_total")), [20.0, 60.0])
+        # A new member joining later is billed by a rerun, alone.
+        late = self.env["res.partner"].create(
+            {"name": "Late Joiner", "is_member": True, "member_organisation_id": self.club.id}
+        )
+        fourth = self._run()
+        fourth.action_start()
+        self.assertEqual(fourth.line_ids.partner_id, late)
+
+    def test_killed_batch_resumes_without_loss_or_duplicates(self):
+        run = self._run()
+        run.action_start()
+        self.env["ir.config_parameter"].set_param("membook.billing_batch_size", 1)
+        original = MembookBillingRunLine._create_invoices
+        member_b = self.member_b
+        crashed = []
+
+        def crash_at_member_b(lines, todo):
+            if any(line.partner_id == member_b for line, _vals in todo):
+                crashed.append(True)
+                raise RuntimeError("worker killed")
+            return original(lines, todo)
+
+        with (
+            patch.object(MembookBillingRunLine, "_create_invoices", crash_at_member_b),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+        ):
+            self._process_runs()
+        self.assertTrue(crashed)
+        # The batch before the crash is committed; the crashed one left nothing behind.
+        self.assertEqual(self._invoices().partner_id, self.member_a)
+        self.assertEqual(run.state, "running")
+        self.assertEqual(
+            run.line_ids.filtered(lambda line: line.partner_id == member_b).state, "pending"
+        )
+        self._process_runs()
+        self.assertEqual(run.state, "done")
+        invoices = self._invoices()
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(len(invoices.partner_id), 3, "nobody billed twice")
+
+    def test_failing_member_is_reported_not_blocking(self):
+        original = MembookBillingRunLine._create_invoices
+        member_b = self.member_b
+
+        def refuse_member_b(lines, todo):
+            if any(line.partner_id == member_b for line, _vals in todo):
+                raise UserError("Posting refused for this member")
+            return original(lines, todo)
+
+        run = self._run()
+        run.action_start()
+        with patch.object(MembookBillingRunLine, "_create_invoices", refuse_member_b):
+            self._process_runs()
+        states = {line.partner_id: line.state for line in run.line_ids}
+        self.assertEqual(states[self.member_b], "failed")
+        self.assertEqual(states[self.member_a], "sent")
+        self.assertIn(
+            "Posting refused", run.line_ids.filtered(lambda line: line.state == "failed").message
+        )
+        self.assertEqual(len(self._invoices()), 2)
+
+    def test_references_follow_the_journal_model(self):
+        models = dict(
+            self.sale_journal._fields["invoice_reference_model"]._description_selection(self.env)
+        )
+        checked = 0
+        for model, kind in (("fi", "fi"), ("fi_rf", "rf"), ("no", "kid10")):
+            if model not in models:
+                continue
+            self.sale_journal.invoice_reference_model = model
+            partner = self.env["res.partner"].create(
+                {"name": f"Ref {model}", "is_member": True, "member_organisation_id": self.club.id}
+            )
+            run = self._run(member_domain=f"[('id', '=', {partner.id})]", period_key=f"ref-{model}")
+            run.action_start()
+            self._process_runs()
+            reference = run.line_ids.move_id.payment_reference
+            self.assertTrue(KINDS[kind].check(reference.replace(" ", "")), f"{model}: {reference}")
+            checked += 1
+        self.assertTrue(checked, "the Finnish or Norwegian localisation is installed for this test")
