@@ -48,6 +48,7 @@ _AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?\Z")
 _COUNT = re.compile(r"[0-9]{1,15}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _CENT = Decimal("0.01")
+_CACHE_SIZE = 4096
 REPORTS = {"camt.054": "Ntfctn", "camt.053": "Stmt"}
 
 
@@ -139,7 +140,10 @@ class CamtReader:
         self.source_format = source_format
         self.report_tag = REPORTS[source_format]
         self.names: _Names | None = None
+        # Bounded memos: the same dates, amounts (fees) and currencies recur in a file.
         self.dates: dict[str, dt.date] = {}
+        self.amounts: dict[str, Decimal] = {}
+        self.currencies: set[str] = set()
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -156,16 +160,23 @@ class CamtReader:
         if element is None:
             raise self.error("amount is missing", path)
         text = (element.text or "").strip()
-        if not _AMOUNT.match(text):
-            raise self.error(f"amount {text!r} is not a non-negative decimal number", path, element)
-        value = Decimal(text)
-        cents = value.quantize(_CENT)
-        if cents != value:
-            raise self.error(f"amount {text} has more than 2 decimals", path, element)
+        value = self.amounts.get(text)
+        if value is None:
+            if not _AMOUNT.match(text):
+                raise self.error(
+                    f"amount {text!r} is not a non-negative decimal number", path, element
+                )
+            value = Decimal(text).quantize(_CENT)
+            if value != Decimal(text):
+                raise self.error(f"amount {text} has more than 2 decimals", path, element)
+            if len(self.amounts) < _CACHE_SIZE:
+                self.amounts[text] = value
         currency = element.get("Ccy", "")
-        if not _CURRENCY.match(currency):
-            raise self.error(f"currency {currency!r} is not an ISO 4217 code", path, element)
-        return cents, currency
+        if currency not in self.currencies:
+            if not _CURRENCY.match(currency):
+                raise self.error(f"currency {currency!r} is not an ISO 4217 code", path, element)
+            self.currencies.add(currency)
+        return value, currency
 
     def date(self, element: etree._Element | None, path: str) -> dt.date | None:
         """A date from ``Dt`` / ``DtTm`` children, or from the element's own ISO text."""
@@ -183,7 +194,7 @@ class CamtReader:
                 date = dt.date.fromisoformat(text)
             except ValueError:
                 raise self.error(f"{text!r} is not an ISO date", path, element) from None
-            if len(self.dates) < 4096:
+            if len(self.dates) < _CACHE_SIZE:
                 self.dates[text] = date
         return date
 

@@ -67,7 +67,7 @@ class Layout:
 
     def parse(self, text: str, line: bytes, lineno: int) -> tuple[str, ...]:
         """Return the field strings of ``text`` (``line`` decoded), or raise a precise error."""
-        if not (line.isascii() and text.isprintable()):
+        if not text.isprintable():  # fast: C0, C1, NBSP and soft hyphen are "not printable"
             check_encoding(text, line, lineno, self.source_format)
         match = self.regex.match(text)
         if match is not None:

@@ -76,6 +76,7 @@ SUM = Layout(
     FORMAT,
 )
 _CENT = Decimal("0.01")
+_CACHE_SIZE = 4096
 
 
 def _money(cents: int) -> str:
@@ -130,9 +131,11 @@ def iter_ktl(stream: BinaryIO) -> Iterator[Payment]:
     batch that does not match): see :func:`nordic_billing.bankfiles.iter_unchecked`.
     """
     batch: _Batch | None = None
-    # The payment record is the hot path: counters in locals, dates memoised, regex inlined.
+    # The payment record is the hot path: counters in locals, dates and amounts memoised (a
+    # bounded cache: fees repeat), regex inlined.
     count = total = corrections = correction_total = 0
     dates: dict[str, dt.date | None] = {"000000": None}
+    amounts: dict[str, Decimal] = {}
     match_tx = TRANSACTION.regex.match
     for lineno, raw in enumerate(stream, 1):
         line = raw.rstrip(b"\r\n")
@@ -145,39 +148,44 @@ def iter_ktl(stream: BinaryIO) -> Iterator[Payment]:
                 raise TRANSACTION.error(
                     "payment record outside a batch (no batch record 0)", lineno
                 )
-            match = match_tx(text) if line.isascii() and text.isprintable() else None
+            match = match_tx(text) if text.isprintable() else None
             fields = TRANSACTION.parse(text, line, lineno) if match is None else match.groups()
-            cents = int(fields[8])
+            _kind, account, booked_text, paid_text, archive_id, reference, name = fields[:7]
+            amount_text, correction_flag = fields[8], fields[9]
+            amount = amounts.get(amount_text)
+            if amount is None:
+                amount = Decimal(int(amount_text)).scaleb(-2)
+                if len(amounts) < _CACHE_SIZE:
+                    amounts[amount_text] = amount
             count += 1
-            total += cents
-            is_correction = fields[9] == "1"
+            total += int(amount_text)
+            is_correction = correction_flag == "1"
             if is_correction:
                 corrections += 1
-                correction_total += cents
-            booked = dates.get(fields[2])
+                correction_total += int(amount_text)
+            booked = dates.get(booked_text)
             if booked is None:
-                booked = dates[fields[2]] = parse_date(
-                    fields[2], "YYMMDD", "booking date", lineno, FORMAT
+                booked = dates[booked_text] = parse_date(
+                    booked_text, "YYMMDD", "booking date", lineno, FORMAT
                 )
-            paid_text = fields[3]
             if paid_text in dates:
                 paid = dates[paid_text]
             else:
                 paid = dates[paid_text] = parse_date(
                     paid_text, "YYMMDD", "payment date", lineno, FORMAT
                 )
-            reference = fields[5].strip()
+            reference = reference.strip()
             if reference.isdigit():
                 reference = reference.lstrip("0")
             yield Payment(
-                account=fields[1],
-                archive_id=fields[4].strip(),
+                account=account,
+                archive_id=archive_id.strip(),
                 reference=reference,
-                amount=Decimal(cents).scaleb(-2),
+                amount=amount,
                 currency="EUR",
                 payment_date=paid,
                 booking_date=booked,
-                payer_name=fields[6].strip(),
+                payer_name=name.strip(),
                 is_correction=is_correction,
                 source_format=FORMAT,
                 source_line=f"line {lineno}",
