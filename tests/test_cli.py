@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 import types
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from nordic_billing.bankfiles import KtlBatch, Payment, write_ktl
 from nordic_billing.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -206,3 +209,31 @@ def test_command_runs_as_a_process() -> None:
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout)["reference"] == "13013"
+
+
+def test_reader_closing_the_pipe_early(tmp_path: Path) -> None:
+    day = dt.date(2026, 2, 2)
+    payments = [
+        Payment(
+            "47300010416310",
+            f"A{n:015d}",
+            "1232",
+            Decimal("1.00"),
+            "EUR",
+            day,
+            day,
+            "X",
+            False,
+            "",
+            "",
+        )
+        for n in range(5000)
+    ]
+    path = tmp_path / "big.svm"
+    path.write_bytes(write_ktl([KtlBatch(payments, dt.datetime(2026, 2, 2, 6, 0))]))
+    command = [sys.executable, "-m", "nordic_billing.cli", "bank-file", str(path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert json.loads(process.stdout.readline())["archive_id"] == "A000000000000000"
+        process.stdout.close()
+        assert process.wait(timeout=60) == 141
+        assert process.stderr.read() == b""

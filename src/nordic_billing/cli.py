@@ -4,7 +4,8 @@
 
 ``bank-file FILE``
     print the payments of a bank file as JSON lines; exit 2 with the reason on stderr when the
-    file is not a valid bank file (nothing is printed on stdout then).
+    file is not a valid bank file (nothing is printed on stdout then), and 141 without a word
+    when the reader of stdout goes away (``| head``).
 ``reference make KIND BASE`` / ``reference check KIND VALUE``
     make a reference (printed, then its print form on a second line) or check one (exit 0 when
     valid, 1 when not); KIND is a code of :data:`nordic_billing.references.KINDS`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +26,7 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def _bank_file(args: argparse.Namespace) -> int:
@@ -40,6 +43,8 @@ def _bank_file(args: argparse.Namespace) -> int:
                 )
             else:
                 print(json.dumps(item.as_json_dict(), ensure_ascii=False))
+    except BrokenPipeError:
+        raise  # an OSError, but about stdout, not the file: see main
     except (BankFileError, OSError) as exc:
         print(f"nordic-billing: {args.file}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -111,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader of stdout went away (``| head``): stop quietly, and keep the interpreter's
+        # final flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
