@@ -52,6 +52,11 @@ def payment(
     )
 
 
+def vars_of(value: Payment) -> dict:
+    """The fields of ``value``, to build a changed copy of a frozen payment."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
 def essentials(payments: list[Payment]) -> list[tuple]:
     """What a writer carries: everything but where the record was read from."""
     return [
@@ -106,10 +111,8 @@ def test_ktl_writer_cuts_long_names_and_pads_references() -> None:
     ],
 )
 def test_ktl_writer_refuses_what_ktl_cannot_carry(bad: dict, message: str) -> None:
-    fields = {**payment(1).__class__.__dataclass_fields__}
-    values = {name: getattr(payment(1), name) for name in fields}
     with pytest.raises(ValueError, match=message):
-        write_ktl([KtlBatch([Payment(**{**values, **bad})], CREATED)])
+        write_ktl([KtlBatch([Payment(**{**vars_of(payment(1)), **bad})], CREATED)])
 
 
 def test_ktl_writer_needs_a_batch() -> None:
@@ -160,9 +163,12 @@ def test_camt054_round_trip() -> None:
     assert b"<Issr>ISO</Issr></Tp><Ref>RF111232</Ref>" in data
 
 
-def test_camt054_writer_refuses_bad_amounts() -> None:
+def test_camt054_writer_refuses_what_it_cannot_write() -> None:
     with pytest.raises(ValueError, match="must be positive"):
         list(write_camt054("FI2112345600000785", [payment(1, amount="0.00")]))
+    undated = Payment(**{**vars_of(payment(1)), "booking_date": None})
+    with pytest.raises(ValueError, match="has no booking date"):
+        list(write_camt054("FI2112345600000785", [undated]))
 
 
 # -- Nets OCR -----------------------------------------------------------------------------------
@@ -175,14 +181,7 @@ def test_nets_ocr_round_trip() -> None:
         payment(3, account="99991042764", reference="1234", correction=True, amount="3.00"),
     ]
     payments = [
-        Payment(
-            **{
-                **{n: getattr(p, n) for n in p.__dataclass_fields__},
-                "currency": "NOK",
-                "payer_name": "",
-                "archive_id": f"00000000{i}",
-            }
-        )
+        Payment(**{**vars_of(p), "currency": "NOK", "payer_name": "", "archive_id": f"00000000{i}"})
         for i, p in enumerate(payments, 1)
     ]
     data = write_nets_ocr([OcrAssignment("99991042764", payments)], dt.date(2026, 2, 2))
@@ -199,3 +198,18 @@ def test_nets_ocr_round_trip() -> None:
         ("1234", Decimal("3.00"), True, ""),
     ]
     assert {p.booking_date for p in read} == {dt.date(2026, 2, 2)}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"reference": "RF111232"}, "KID 'RF111232' must be 1 to 25 digits"),
+        ({"archive_id": "1234567890"}, "archive reference '1234567890' must be 1 to 9 digits"),
+        ({"booking_date": None}, "has no booking"),
+        ({"amount": Decimal("0.00")}, "must be positive"),
+    ],
+)
+def test_nets_ocr_writer_refuses_what_it_cannot_write(change: dict, message: str) -> None:
+    bad = Payment(**{**vars_of(payment(1, reference="1234")), "archive_id": "1", **change})
+    with pytest.raises(ValueError, match=message):
+        write_nets_ocr([OcrAssignment("99991042764", [bad])], dt.date(2026, 2, 2))

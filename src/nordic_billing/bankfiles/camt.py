@@ -597,6 +597,8 @@ def write_camt054(
     for payment in payments:
         if payment.amount <= 0 or payment.amount != payment.amount.quantize(_CENT):
             raise ValueError(f"amount {payment.amount} must be positive with at most 2 decimals")
+        if payment.booking_date is None:
+            raise ValueError(f"payment {payment.archive_id} has no booking date")
         key = _entry_key(payment)
         if key != previous or size == entry_size:
             entries += 1
@@ -646,7 +648,7 @@ def _entry_xml(group: list[Payment], archive_id: str) -> str:
     total = sum((payment.amount for payment in group), Decimal(0))
     direction = "DBIT" if first.is_correction else "CRDT"
     reversal = "<RvslInd>true</RvslInd>" if first.is_correction else ""
-    booked = first.booking_date.isoformat() if first.booking_date else ""
+    booked = first.booking_date.isoformat()
     return (
         f'<Ntry><Amt Ccy="{first.currency}">{total}</Amt><CdtDbtInd>{direction}</CdtDbtInd>'
         f"{reversal}<Sts>BOOK</Sts><BookgDt><Dt>{booked}</Dt></BookgDt>"

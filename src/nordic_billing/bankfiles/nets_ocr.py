@@ -327,6 +327,11 @@ def write_nets_ocr(
                 raise ValueError(f"amount {pay.amount} must be positive with at most 2 decimals")
             if not (pay.reference.isdigit() and len(pay.reference) <= 25):
                 raise ValueError(f"KID {pay.reference!r} must be 1 to 25 digits")
+            archive = pay.archive_id.split("/")[0]
+            if not (archive.isdigit() and len(archive) <= 9):
+                raise ValueError(f"archive reference {archive!r} must be 1 to 9 digits")
+            if pay.booking_date is None:
+                raise ValueError(f"payment {pay.archive_id} has no booking (settlement) date")
             if pay.is_correction:
                 kind = "20" if pay.message else "18"
             else:
@@ -337,7 +342,6 @@ def write_nets_ocr(
                 f"NY09{kind}30{tx_number:07d}{pay.booking_date:%d%m%y}1320100001{sign}"
                 f"{ore:017d}{pay.reference:>25}000000"
             )
-            archive = pay.archive_id.split("/")[0]
             records.append(
                 f"NY09{kind}31{tx_number:07d}0000000000{archive:0>9}0000000{paid}00000000000"
             )
