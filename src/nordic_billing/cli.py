@@ -30,7 +30,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 
 
 def _bank_file(args: argparse.Namespace) -> int:
-    from nordic_billing.bankfiles import BankFileError, LumpSum, iter_records
+    from nordic_billing.bankfiles import BankFileError, LumpSum, Outgoing, iter_records
 
     try:
         for item in iter_records(args.file):
@@ -39,6 +39,13 @@ def _bank_file(args: argparse.Namespace) -> int:
                     f"note: {item.source_line}: lump sum {item.amount} {item.currency} "
                     f"(archive id {item.archive_id}) is itemised in a camt.054 notification, "
                     "not reported as payments",
+                    file=sys.stderr,
+                )
+            elif isinstance(item, Outgoing):
+                print(
+                    f"note: {item.source_line}: outgoing transfer {item.amount} {item.currency} "
+                    f"to {item.creditor_name or 'an unnamed creditor'} "
+                    f"(reference {item.reference or '-'}), not an incoming payment",
                     file=sys.stderr,
                 )
             else:

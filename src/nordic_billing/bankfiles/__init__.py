@@ -30,12 +30,12 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from lxml import etree
 
-from nordic_billing.bankfiles.camt import LumpSum, iter_camt, write_camt054
+from nordic_billing.bankfiles.camt import LumpSum, Outgoing, iter_camt, write_camt054
 from nordic_billing.bankfiles.ktl import KtlBatch, iter_ktl, write_ktl
 from nordic_billing.bankfiles.nets_ocr import OcrAssignment, iter_nets_ocr, write_nets_ocr
 from nordic_billing.payment import BankFileError, Payment
@@ -46,6 +46,7 @@ __all__ = [
     "KtlBatch",
     "LumpSum",
     "OcrAssignment",
+    "Outgoing",
     "Payment",
     "Source",
     "detect_format",
@@ -86,6 +87,7 @@ class BankFile:
     format: str
     payments: list[Payment]
     lump_sums: list[LumpSum]  # camt.053 entries itemised elsewhere; never counted as payments
+    outgoing: list[Outgoing] = field(default_factory=list)  # camt transfers going out
 
 
 def detect_format(head: bytes) -> str:
@@ -164,7 +166,7 @@ def _open(source: Source) -> Iterator[BinaryIO]:
         raise TypeError(f"not bytes, a path or a seekable binary file: {type(source).__name__}")
 
 
-def _records(stream: BinaryIO) -> tuple[str, Iterator[Payment | LumpSum]]:
+def _records(stream: BinaryIO) -> tuple[str, Iterator[Payment | LumpSum | Outgoing]]:
     start = stream.tell()
     source_format = detect_format(stream.read(HEAD_SIZE))
     stream.seek(start)
@@ -175,7 +177,7 @@ def _records(stream: BinaryIO) -> tuple[str, Iterator[Payment | LumpSum]]:
     return source_format, iter_camt(stream, source_format)
 
 
-def iter_unchecked(source: Source) -> Iterator[Payment | LumpSum]:
+def iter_unchecked(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
     """Yield payments (and camt.053 lump sums) in one pass, as they are read.
 
     Not all-or-nothing: a :class:`BankFileError` may follow items already yielded. Use it only
@@ -185,7 +187,7 @@ def iter_unchecked(source: Source) -> Iterator[Payment | LumpSum]:
         yield from _records(stream)[1]
 
 
-def iter_records(source: Source) -> Iterator[Payment | LumpSum]:
+def iter_records(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
     """Yield payments (and camt.053 lump sums) of a file proven valid in full beforehand.
 
     The source is read twice: a validating pass that keeps nothing, then the yielding pass. A
@@ -210,14 +212,17 @@ def read_bank_file(source: Source) -> BankFile:
     """Read and validate a whole file; raises :class:`BankFileError`, never a partial result."""
     payments: list[Payment] = []
     lump_sums: list[LumpSum] = []
+    outgoing: list[Outgoing] = []
     with _open(source) as stream:
         source_format, records = _records(stream)
         for item in records:
             if isinstance(item, Payment):
                 payments.append(item)
+            elif isinstance(item, Outgoing):
+                outgoing.append(item)
             else:
                 lump_sums.append(item)
-    return BankFile(source_format, payments, lump_sums)
+    return BankFile(source_format, payments, lump_sums, outgoing)
 
 
 def read_payments(source: Source) -> list[Payment]:

@@ -10,9 +10,10 @@ What becomes a :class:`~nordic_billing.payment.Payment`:
 
 * Only booked entries (``Sts`` ``BOOK``); pending and information-only entries are skipped.
 * ``CRDT`` entries are incoming payments. A ``DBIT`` entry with ``RvslInd`` true reverses an
-  earlier incoming payment: a payment with ``is_correction``. Other ``DBIT`` entries (money
-  going out) and ``CRDT`` reversals (an outgoing payment coming back) are skipped: they are not
-  incoming reference payments. A ``CdtDbtInd`` on a transaction overrides the entry's.
+  earlier incoming payment: a payment with ``is_correction``. Other itemised ``DBIT``
+  transactions (money going out) are reported as :class:`Outgoing`, never as payments, so a
+  payer of settlements can recognise its own payouts; ``CRDT`` reversals (an outgoing payment
+  coming back) are skipped. A ``CdtDbtInd`` on a transaction overrides the entry's.
 * Each ``TxDtls`` is one payment; its archive id is ``TxDtls/Refs/AcctSvcrRef``, else the entry's
   ``AcctSvcrRef`` + ``/`` + the transaction's 1-based index in the entry. The amount is
   ``TxDtls/Amt`` (.04 and later), else ``AmtDtls/TxAmt/Amt``, else (a single transaction) the
@@ -67,6 +68,26 @@ class LumpSum:
     source_line: str
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A booked outgoing transfer (``DBIT``, not a reversal) itemised in a ``TxDtls``.
+
+    Not an incoming payment: it lets the caller recognise its own payouts on the statement by
+    their creditor reference or end-to-end id.
+    """
+
+    account: str
+    archive_id: str
+    reference: str
+    end_to_end_id: str
+    creditor_name: str
+    amount: Decimal
+    currency: str
+    booking_date: dt.date | None
+    source_format: str
+    source_line: str
+
+
 class _Names:
     """Qualified tag names in one namespace, built once per document."""
 
@@ -77,7 +98,7 @@ class _Names:
         for name in (
             "Acct TxsSummry TtlNtries TtlCdtNtries TtlDbtNtries NbOfNtries Sum Ntry NtryDtls "
             "TxDtls Amt CdtDbtInd RvslInd Sts Cd BookgDt Dt DtTm AcctSvcrRef Refs TxAmt Dbtr Nm "
-            "Pty AccptncDtTm RmtInf Ustrd CdtrRefInf Ref"
+            "Pty AccptncDtTm RmtInf Ustrd CdtrRefInf Ref Cdtr EndToEndId"
         ).split():
             setattr(self, name, ns + name)
 
@@ -386,7 +407,9 @@ class CamtReader:
             return True
         return None
 
-    def transaction(self, tx: etree._Element, entry: _Entry, report: _Report) -> Payment | None:
+    def transaction(
+        self, tx: etree._Element, entry: _Entry, report: _Report
+    ) -> Payment | Outgoing | None:
         """One ``TxDtls`` as a payment (None when skipped or part of a lump sum)."""
         n = self.names
         entry.transactions += 1
@@ -396,10 +419,17 @@ class CamtReader:
             raise self.error("TxDtls outside NtryDtls", path, tx)
         # One pass over the interesting descendants, told apart by their parents' names.
         amount_element = tx_amount = accepted = None
-        archive_id = direction = payer = reference = ""
+        archive_id = direction = payer = reference = end_to_end = creditor = ""
         lines = []
         for element in tx.iter(
-            n.Amt, n.AcctSvcrRef, n.CdtDbtInd, n.Nm, n.Ref, n.Ustrd, n.AccptncDtTm
+            n.Amt,
+            n.AcctSvcrRef,
+            n.CdtDbtInd,
+            n.Nm,
+            n.Ref,
+            n.Ustrd,
+            n.AccptncDtTm,
+            n.EndToEndId,
         ):
             tag = element.tag
             parent = element.getparent()
@@ -412,6 +442,9 @@ class CamtReader:
             elif tag == n.AcctSvcrRef:
                 if parent_tag == n.Refs:
                     archive_id = (element.text or "").strip()
+            elif tag == n.EndToEndId:
+                if parent_tag == n.Refs:
+                    end_to_end = (element.text or "").strip()
             elif tag == n.CdtDbtInd:
                 if parent_tag == n.TxDtls:
                     direction = (element.text or "").strip()
@@ -420,6 +453,10 @@ class CamtReader:
                     parent_tag == n.Pty and parent.getparent().tag == n.Dbtr
                 ):
                     payer = (element.text or "").strip()
+                elif parent_tag == n.Cdtr or (
+                    parent_tag == n.Pty and parent.getparent().tag == n.Cdtr
+                ):
+                    creditor = (element.text or "").strip()
             elif tag == n.Ref:
                 if parent_tag == n.CdtrRefInf and not reference:
                     reference = (element.text or "").strip()
@@ -452,12 +489,26 @@ class CamtReader:
                 )
         entry.signed_total += amount if direction == entry.direction else -amount
         correction = self.incoming(direction, entry.reversal)
-        if not entry.booked or correction is None:
+        outgoing = direction == "DBIT" and not entry.reversal
+        if not entry.booked or (correction is None and not outgoing):
             return None
         if not archive_id:
             if not entry.archive_id:
                 raise self.error("no AcctSvcrRef on the transaction or its entry", path, tx)
             archive_id = f"{entry.archive_id}/{index}"
+        if outgoing:
+            return Outgoing(
+                account=report.account,
+                archive_id=archive_id,
+                reference=reference,
+                end_to_end_id="" if end_to_end == "NOTPROVIDED" else end_to_end,
+                creditor_name=creditor,
+                amount=amount,
+                currency=currency,
+                booking_date=entry.booking_date,
+                source_format=self.source_format,
+                source_line=path,
+            )
         return Payment(
             account=report.account,
             archive_id=archive_id,
@@ -581,13 +632,15 @@ def write_camt054(
     msg_id: str = "NB-CAMT054-1",
     created: dt.datetime | None = None,
     entry_size: int = 500,
+    outgoing: Sequence[Outgoing] = (),
 ) -> Iterator[bytes]:
     """Generate a camt.054.001.02 credit notification for ``payments``, chunk by chunk.
 
     Like Finnish banks' reference-payment notifications, consecutive payments with the same
     currency, booking date and correction flag are grouped into entries of up to ``entry_size``
     itemised transactions (``Refs/AcctSvcrRef`` = the payment's archive id); corrections are
-    ``DBIT`` entries with ``RvslInd``. ``TxsSummry`` is written, so ``payments`` is read twice.
+    ``DBIT`` entries with ``RvslInd``. ``outgoing`` transfers follow, one ``DBIT`` entry each.
+    ``TxsSummry`` is written, so ``payments`` is read twice.
     """
     created = created or dt.datetime(2026, 1, 1, 12, 0, 0)
     entries = credit = debit = 0
@@ -613,6 +666,10 @@ def write_camt054(
             debit_sum += payment.amount
         else:
             credit_sum += payment.amount
+    for transfer in outgoing:
+        entries += 1
+        debit += 1
+        debit_sum += transfer.amount
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<Document xmlns="{CAMT054_NS}"><BkToCstmrDbtCdtNtfctn>'
@@ -640,7 +697,25 @@ def write_camt054(
             group = []
         if payment is not None:
             group.append(payment)
+    for transfer in outgoing:
+        yield _outgoing_entry_xml(transfer).encode()
     yield b"</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
+
+
+def _outgoing_entry_xml(transfer: Outgoing) -> str:
+    booked = (transfer.booking_date or dt.date(2026, 1, 1)).isoformat()
+    return (
+        f'<Ntry><Amt Ccy="{transfer.currency}">{transfer.amount}</Amt>'
+        f"<CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{booked}</Dt></BookgDt>"
+        f"<AcctSvcrRef>{_text(transfer.archive_id)}</AcctSvcrRef>"
+        "<NtryDtls><TxDtls>"
+        f"<Refs><AcctSvcrRef>{_text(transfer.archive_id)}</AcctSvcrRef>"
+        f"<EndToEndId>{_text(transfer.end_to_end_id or 'NOTPROVIDED')}</EndToEndId></Refs>"
+        f'<AmtDtls><TxAmt><Amt Ccy="{transfer.currency}">{transfer.amount}</Amt></TxAmt></AmtDtls>'
+        f"<RltdPties><Cdtr><Nm>{_text(transfer.creditor_name)}</Nm></Cdtr></RltdPties>"
+        f"<RmtInf>{_reference_xml(transfer.reference)}</RmtInf>"
+        "</TxDtls></NtryDtls></Ntry>\n"
+    )
 
 
 def _entry_xml(group: list[Payment], archive_id: str) -> str:
