@@ -151,8 +151,8 @@ def odoo_suite(odoo: list[str]) -> tuple[bool, dict[str, int], str]:
     ]
     if not upstream_importable(odoo, env):
         print(
-            "Odoo suite: FAILED: OCA membership is not installed in Odoo's Python; "
-            "install it with: pip install -r requirements-odoo.txt"
+            "Odoo suite: FAILED: OCA membership or sepaxml is not installed in Odoo's Python; "
+            "install them with: pip install --no-deps -r requirements-odoo.txt"
         )
         return False, {}, ""
 
@@ -231,7 +231,7 @@ def odoo_suite(odoo: list[str]) -> tuple[bool, dict[str, int], str]:
 
 def upstream_importable(odoo: list[str], env: dict) -> bool:
     python = odoo_python(odoo)
-    code = "import odoo.addons.membership, nordic_billing"
+    code = "import odoo.addons.membership, nordic_billing, sepaxml"
     return capture([python, "-c", code], env=env).returncode == 0
 
 

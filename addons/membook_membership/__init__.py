@@ -1,1 +1,3 @@
-from . import controllers, models
+from . import controllers
+from . import models
+from . import wizards

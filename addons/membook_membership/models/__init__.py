@@ -1,12 +1,16 @@
-from . import (
-    account_move,
-    account_move_line,
-    ir_sequence,
-    membook_billing_run,
-    membook_fee_split,
-    membook_organisation,
-    membook_organisation_level,
-    membook_split_rule,
-    product_template,
-    res_partner,
-)
+from . import account_journal
+from . import account_move
+from . import account_move_line
+from . import ir_sequence
+from . import membook_allocation
+from . import membook_bank_file
+from . import membook_bank_payment
+from . import membook_billing_run
+from . import membook_fee_split
+from . import membook_organisation
+from . import membook_organisation_level
+from . import membook_settlement
+from . import membook_split_rule
+from . import product_template
+from . import res_company
+from . import res_partner

@@ -1,0 +1,37 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from nordic_billing.references import ODOO_REFERENCE_MODELS
+
+# Reference kinds checked when no sales journal tells which one the company uses.
+ALL_REFERENCE_KINDS = ("fi", "rf", "kid10", "kid11")
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    membook_import_folder = fields.Char(
+        string="Bank file folder",
+        help="Bank files dropped here are imported by the scheduled action; processed files are "
+        "moved to its 'processed' subfolder, unreadable ones to 'failed'.",
+    )
+
+    @api.constrains("membook_import_folder", "type")
+    def _check_membook_import_folder(self):
+        for journal in self:
+            if journal.membook_import_folder and journal.type != "bank":
+                raise ValidationError(self.env._("Only bank journals import bank files."))
+
+    def _membook_reference_kinds(self):
+        """The reference kinds the company's sales journals issue, for telling typos apart."""
+        models_in_use = set(
+            self.env["account.journal"]
+            .search([("type", "=", "sale"), ("company_id", "=", self.company_id.id)])
+            .mapped("invoice_reference_model")
+        )
+        kinds = {ODOO_REFERENCE_MODELS[m] for m in models_in_use if m in ODOO_REFERENCE_MODELS}
+        if "rf" in kinds:
+            kinds.add("fi")  # an RF reference wraps a national one: both are in use
+        return tuple(sorted(kinds)) or ALL_REFERENCE_KINDS

@@ -1,0 +1,151 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import logging
+import os
+import shutil
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from nordic_billing import bankfiles
+from nordic_billing.payment import BankFileError
+
+_logger = logging.getLogger(__name__)
+
+
+class MembookBankFile(models.Model):
+    """One bank file, imported whole or not at all.
+
+    Importing parses the file with the core readers (which validate it in full before returning
+    anything), then stages one :class:`membook.bank.payment` per payment that is new on its bank
+    account. A payment whose archive id the account already has is counted as a duplicate and not
+    staged again, so importing a file twice, or two overlapping files, adds no money twice. The
+    staged payments are booked and matched by a scheduled action.
+    """
+
+    _name = "membook.bank.file"
+    _description = "Bank file"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="File name", required=True, readonly=True)
+    company_id = fields.Many2one(related="journal_id.company_id", store=True, index=True)
+    journal_id = fields.Many2one(
+        "account.journal",
+        required=True,
+        readonly=True,
+        domain="[('type', '=', 'bank')]",
+        check_company=True,
+    )
+    attachment_id = fields.Many2one("ir.attachment", readonly=True)
+    file_hash = fields.Char(string="SHA-256", readonly=True, index=True)
+    file_format = fields.Char(string="Format", readonly=True)
+    payment_ids = fields.One2many("membook.bank.payment", "file_id", string="Payments")
+    payment_count = fields.Integer(readonly=True, help="Payments in the file.")
+    new_count = fields.Integer(string="New payments", readonly=True)
+    duplicate_count = fields.Integer(
+        string="Duplicates", readonly=True, help="Already imported from an earlier file."
+    )
+    amount_total = fields.Monetary(string="Total", readonly=True)
+    payout_count = fields.Integer(
+        string="Payouts recognised", readonly=True, help="Settlements marked paid by this file."
+    )
+    currency_id = fields.Many2one(related="journal_id.company_id.currency_id")
+    imported_by_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.user)
+
+    @api.model
+    def _import_file(self, journal, filename, data):
+        """Import ``data`` into ``journal``; all or nothing. Returns the file record.
+
+        Raises :class:`UserError` with the reader's message (line or element included) when the
+        file cannot be read: nothing is written then.
+        """
+        journal.ensure_one()
+        if journal.type != "bank":
+            raise UserError(self.env._("Bank files go to a bank journal."))
+        try:
+            bank_file = bankfiles.read_bank_file(data)
+        except BankFileError as error:
+            raise UserError(
+                self.env._("%(file)s cannot be imported: %(error)s", file=filename, error=error)
+            ) from error
+        payments = bank_file.payments
+        new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments)
+        paid = self.env["membook.settlement"]
+        for transfer in bank_file.outgoing:
+            paid |= paid._match_payout(transfer.reference, transfer.amount)
+        record = self.create(
+            {
+                "name": filename,
+                "journal_id": journal.id,
+                "file_hash": hashlib.sha256(data).hexdigest(),
+                "file_format": bank_file.format,
+                "payment_count": len(payments),
+                "new_count": len(new),
+                "duplicate_count": duplicates,
+                "payout_count": len(paid),
+                "amount_total": float(sum((p.amount for p in payments if not p.is_correction), 0)),
+            }
+        )
+        new.write({"file_id": record.id})
+        record.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": filename,
+                "raw": data,
+                "res_model": self._name,
+                "res_id": record.id,
+            }
+        )
+        if new:
+            self.env.ref("membook_membership.ir_cron_membook_bank_process")._trigger()
+        return record
+
+    @api.model
+    def _cron_import_folders(self):
+        """Import the files dropped in each bank journal's folder, one committed file at a time."""
+        journals = self.env["account.journal"].search([("membook_import_folder", "!=", False)])
+        Cron = self.env["ir.cron"]
+        for journal in journals:
+            folder = journal.membook_import_folder
+            if not os.path.isdir(folder):
+                _logger.info("Bank file folder %s of %s does not exist", folder, journal.name)
+                continue
+            names = sorted(
+                name
+                for name in os.listdir(folder)
+                if os.path.isfile(os.path.join(folder, name)) and not name.startswith(".")
+            )
+            for name in names:
+                path = os.path.join(folder, name)
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                try:
+                    record = self._import_file(journal, name, data)
+                    target = "processed"
+                except UserError as error:
+                    self.env.cr.rollback()
+                    _logger.info("Bank file %s not imported: %s", path, error)
+                    journal.message_post(body=str(error))
+                    record, target = None, "failed"
+                # Commit before moving the file: a crash in between re-imports it as duplicates.
+                Cron._commit_progress(1)
+                os.makedirs(os.path.join(folder, target), exist_ok=True)
+                shutil.move(path, os.path.join(folder, target, name))
+                if record:
+                    _logger.info(
+                        "Imported %s: %s new, %s duplicates",
+                        name,
+                        record.new_count,
+                        record.duplicate_count,
+                    )
+
+    def action_view_payments(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.name,
+            "res_model": "membook.bank.payment",
+            "view_mode": "list,form",
+            "domain": [("file_id", "=", self.id)],
+        }

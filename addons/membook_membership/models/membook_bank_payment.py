@@ -1,0 +1,461 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from nordic_billing import matching
+from nordic_billing.payment import Payment
+from nordic_billing.references import normalise_for_matching
+from nordic_billing.suggestions import Candidate, suggest
+
+_logger = logging.getLogger(__name__)
+
+MATCH_KINDS = [
+    ("exact", "Exact"),
+    ("partial", "Partial payment"),
+    ("overpayment", "Overpayment"),
+    ("already_paid", "Already paid"),
+    ("unreferenced", "No reference"),
+    ("unknown_reference", "Unknown reference"),
+    ("invalid_reference", "Invalid reference"),
+    ("duplicate", "Duplicate"),
+    ("reversal", "Reversal"),
+    ("reversal_unmatched", "Reversal of an unknown payment"),
+]
+MATCHED_KINDS = {"exact", "partial", "overpayment"}
+CENT = Decimal("0.01")
+
+
+def _decimal(value):
+    return Decimal(str(value)).quantize(CENT)
+
+
+class MembookBankPayment(models.Model):
+    """One payment of a bank file, from staging to booked and matched.
+
+    ``new``: staged by the import. The processing cron books it as a bank statement line on the
+    file's journal and matches it with the core matcher: a match reconciles the line with the
+    invoices (``matched``) and allocates the money to the organisations; anything a person must
+    place goes to the unmatched queue (``to_check``) on the suspense account until someone
+    assigns it (``assigned``). A correction record reverses the payment it corrects
+    (``reversal`` / ``reversed``).
+    """
+
+    _name = "membook.bank.payment"
+    _description = "Bank payment"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "archive_id"
+
+    file_id = fields.Many2one("membook.bank.file", index=True, ondelete="restrict", readonly=True)
+    journal_id = fields.Many2one(
+        "account.journal", required=True, index=True, readonly=True, check_company=True
+    )
+    company_id = fields.Many2one(related="journal_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="journal_id.company_id.currency_id")
+    account = fields.Char(string="Bank account", readonly=True)
+    archive_id = fields.Char(string="Archive ID", readonly=True, index=True)
+    reference = fields.Char(readonly=True)
+    reference_key = fields.Char(readonly=True, index="btree_not_null")
+    amount = fields.Monetary(readonly=True)
+    payment_date = fields.Date(readonly=True)
+    booking_date = fields.Date(readonly=True)
+    payer_name = fields.Char(readonly=True)
+    message = fields.Char(readonly=True)
+    is_correction = fields.Boolean(string="Correction", readonly=True)
+    source_format = fields.Char(readonly=True)
+    source_line = fields.Char(readonly=True)
+    state = fields.Selection(
+        [
+            ("new", "To process"),
+            ("matched", "Matched"),
+            ("to_check", "To check"),
+            ("assigned", "Assigned by hand"),
+            ("reversal", "Reversal"),
+            ("reversed", "Reversed"),
+        ],
+        default="new",
+        required=True,
+        index=True,
+        readonly=True,
+        tracking=True,
+    )
+    match_kind = fields.Selection(MATCH_KINDS, readonly=True)
+    match_reason = fields.Char(readonly=True)
+    partner_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null")
+    invoice_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    unapplied_amount = fields.Monetary(readonly=True)
+    statement_line_id = fields.Many2one("account.bank.statement.line", readonly=True)
+    reverses_id = fields.Many2one("membook.bank.payment", string="Reverses", readonly=True)
+    reversed_by_id = fields.Many2one("membook.bank.payment", string="Reversed by", readonly=True)
+    allocation_ids = fields.One2many("membook.allocation", "bank_payment_id", readonly=True)
+    assigned_by_id = fields.Many2one("res.users", string="Assigned by", readonly=True)
+    assigned_at = fields.Datetime(string="Assigned on", readonly=True)
+    suggestion_text = fields.Text(string="Suggestions", compute="_compute_suggestion_text")
+
+    _archive_id_uniq = models.UniqueIndex(
+        "(journal_id, account, archive_id, is_correction) WHERE archive_id <> ''",
+        "This payment was already imported on this bank account.",
+    )
+
+    # ------------------------------------------------------------------
+    # Staging
+    # ------------------------------------------------------------------
+    @api.model
+    def _stage(self, journal, payments):
+        """Stage the payments that are new on ``journal``: (staged records, duplicates count)."""
+        archive_ids = [p.archive_id for p in payments if p.archive_id]
+        known = set()
+        if archive_ids:
+            self.env.cr.execute(
+                """
+                SELECT account, archive_id, is_correction FROM membook_bank_payment
+                 WHERE journal_id = %s AND archive_id = ANY(%s)
+                """,
+                (journal.id, archive_ids),
+            )
+            known = {(a, b, bool(c)) for a, b, c in self.env.cr.fetchall()}
+        vals_list, duplicates = [], 0
+        for payment in payments:
+            identity = (payment.account, payment.archive_id, payment.is_correction)
+            if payment.archive_id and identity in known:
+                duplicates += 1
+                continue
+            known.add(identity)
+            vals_list.append(self._payment_vals(journal, payment))
+        return self.create(vals_list), duplicates
+
+    @api.model
+    def _payment_vals(self, journal, payment):
+        return {
+            "journal_id": journal.id,
+            "account": payment.account,
+            "archive_id": payment.archive_id,
+            "reference": payment.reference,
+            "reference_key": normalise_for_matching(payment.reference) or False,
+            "amount": float(payment.amount),
+            "payment_date": payment.payment_date,
+            "booking_date": payment.booking_date,
+            "payer_name": payment.payer_name,
+            "message": payment.message,
+            "is_correction": payment.is_correction,
+            "source_format": payment.source_format,
+            "source_line": payment.source_line,
+        }
+
+    def _as_core_payment(self):
+        self.ensure_one()
+        return Payment(
+            account=self.account or "",
+            archive_id=self.archive_id or "",
+            reference=self.reference or "",
+            amount=_decimal(self.amount),
+            currency=self.currency_id.name,
+            payment_date=self.payment_date,
+            booking_date=self.booking_date,
+            payer_name=self.payer_name or "",
+            is_correction=self.is_correction,
+            source_format=self.source_format or "",
+            source_line=str(self.id),
+            message=self.message or "",
+        )
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_process(self, batch_size=None):
+        """Book and match staged payments, one committed batch at a time."""
+        Cron = self.env["ir.cron"]
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"].sudo().get_param("membook.bank_batch_size", 500)
+        )
+        domain = [("state", "=", "new")]
+        Cron._commit_progress(remaining=self.search_count(domain))
+        while True:
+            batch = self.search(domain, limit=batch_size, order="id")
+            batch = batch.try_lock_for_update().filtered_domain(domain)
+            if not batch:
+                break
+            for _journal, payments in batch.grouped("journal_id").items():
+                payments._process()
+            if not Cron._commit_progress(len(batch)):
+                break
+
+    def _open_items(self, keys):
+        """Open receivable lines of posted customer invoices carrying one of ``keys``."""
+        if not keys:
+            return self.env["account.move.line"]
+        return self.env["account.move.line"].search(
+            [
+                ("company_id", "=", self.journal_id.company_id.id),
+                ("move_id.membook_reference_key", "in", list(keys)),
+                ("move_id.move_type", "=", "out_invoice"),
+                ("parent_state", "=", "posted"),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("amount_residual", ">", 0),
+            ],
+            order="date_maturity, id",
+        )
+
+    def _known_payments(self):
+        """Earlier payments of the journal a correction in this batch may reverse."""
+        corrections = self.filtered("is_correction")
+        if not corrections:
+            return self.browse()
+        return self.search(
+            [
+                ("journal_id", "=", self.journal_id.id),
+                ("state", "!=", "new"),
+                ("is_correction", "=", False),
+                "|",
+                ("archive_id", "in", [a for a in corrections.mapped("archive_id") if a]),
+                ("reference_key", "in", [k for k in corrections.mapped("reference_key") if k]),
+            ]
+        )
+
+    def _process(self):
+        """Match these staged payments of one journal, book them and reconcile the matches."""
+        journal = self.journal_id
+        keys = {key for key in self.mapped("reference_key") if key}
+        items = self._open_items(keys)
+        known = self._known_payments()
+        by_line = {str(payment.id): payment for payment in self}
+        decisions = matching.match_payments(
+            [payment._as_core_payment() for payment in self],
+            [
+                matching.OpenItem(
+                    item_id=line.id,
+                    reference=line.move_id.payment_reference or "",
+                    open_amount=_decimal(line.amount_residual),
+                    partner_id=line.partner_id.id,
+                    due_date=line.date_maturity or line.date,
+                    invoice_date=line.move_id.invoice_date,
+                )
+                for line in items
+            ],
+            known_payments=[
+                matching.KnownPayment(
+                    account=old.account or "",
+                    archive_id=old.archive_id or "",
+                    reference=old.reference or "",
+                    amount=_decimal(old.amount),
+                    reversed=bool(old.reversed_by_id),
+                    payment_date=old.payment_date,
+                )
+                for old in known
+            ],
+            reference_kinds=journal._membook_reference_kinds(),
+        )
+        lines_by_id = {line.id: line for line in items}
+        st_vals, plans = [], []
+        for decision in decisions:
+            payment = by_line[decision.payment.source_line]
+            item_lines = self.env["account.move.line"].browse(
+                [alloc.item_id for alloc in decision.allocations]
+            )
+            matched = decision.kind.value in MATCHED_KINDS
+            counterpart = None
+            partner = self.env["res.partner"].browse(decision.partner_id or ())
+            if matched:
+                counterpart = item_lines[:1].account_id.id
+                partner = item_lines[:1].partner_id.commercial_partner_id
+            st_vals.append(
+                {
+                    "journal_id": journal.id,
+                    "date": payment.booking_date or payment.payment_date,
+                    "amount": -payment.amount if payment.is_correction else payment.amount,
+                    "payment_ref": payment.reference or payment.message or payment.payer_name,
+                    "partner_name": payment.payer_name,
+                    "partner_id": partner.id,
+                    "counterpart_account_id": counterpart,
+                }
+            )
+            plans.append((payment, decision, item_lines, matched, partner))
+        st_lines = (
+            self.env["account.bank.statement.line"]
+            .with_context(tracking_disable=True, mail_notrack=True)
+            .create(st_vals)
+        )
+        reconcile_plan = []
+        for st_line, (payment, decision, item_lines, matched, partner) in zip(
+            st_lines, plans, strict=True
+        ):
+            vals = {
+                "statement_line_id": st_line.id,
+                "match_kind": decision.kind.value,
+                "match_reason": decision.reason,
+                "unapplied_amount": float(decision.unapplied),
+                "partner_id": partner.id,
+            }
+            if matched:
+                counterpart = st_line.move_id.line_ids.filtered(
+                    lambda line, account=item_lines[:1].account_id: line.account_id == account
+                )
+                reconcile_plan.append(counterpart | item_lines)
+                vals.update(state="matched", invoice_ids=[(6, 0, item_lines.move_id.ids)])
+            elif decision.kind == matching.MatchKind.REVERSAL:
+                vals["state"] = "reversal"
+            else:
+                vals["state"] = "to_check"
+            payment.write(vals)
+        if reconcile_plan:
+            self.env["account.move.line"]._reconcile_plan(reconcile_plan)
+        for payment, decision, _item_lines, matched, _partner in plans:
+            if matched:
+                for alloc in decision.allocations:
+                    lines_by_id[alloc.item_id].move_id._membook_allocate(
+                        alloc.amount, payment.payment_date or payment.booking_date, payment
+                    )
+            elif decision.kind == matching.MatchKind.REVERSAL:
+                payment._reverse_original(decision.reverses)
+
+    def _reverse_original(self, reverses):
+        """Undo the payment this correction reverses: reopen its invoices, reverse allocations."""
+        self.ensure_one()
+        account, archive_id = reverses
+        original = self.search(
+            [
+                ("journal_id", "=", self.journal_id.id),
+                ("account", "=", account),
+                ("archive_id", "=", archive_id),
+                ("is_correction", "=", False),
+            ],
+            limit=1,
+        )
+        if not original:
+            return
+        original_counterparts = original.statement_line_id.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        reversal_line = self.statement_line_id.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.statement_line_id.journal_id.suspense_account_id
+        )
+        if original_counterparts:
+            # Reopen the invoices, then settle the original payment with this correction.
+            original_counterparts.remove_move_reconcile()
+            reversal_line.write(
+                {
+                    "account_id": original_counterparts[:1].account_id.id,
+                    "partner_id": original_counterparts[:1].partner_id.id,
+                }
+            )
+            self.env["account.move.line"]._reconcile_plan([original_counterparts | reversal_line])
+        original.allocation_ids._reverse(self)
+        original.write({"state": "reversed", "reversed_by_id": self.id})
+        self.write({"reverses_id": original.id, "invoice_ids": [(6, 0, original.invoice_ids.ids)]})
+
+    # ------------------------------------------------------------------
+    # Unmatched queue
+    # ------------------------------------------------------------------
+    def _suggestions(self, limit=5):
+        """Open invoices this payment may pay, best first: [(invoice, score, reason)]."""
+        self.ensure_one()
+        Move = self.env["account.move"]
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        candidates = Move.search([*domain, ("amount_residual", "=", self.amount)], limit=200)
+        key = self.reference_key or ""
+        if len(key) >= 4:
+            candidates |= Move.search(
+                [*domain, ("membook_reference_key", "=like", key[:3] + "%")], limit=200
+            )
+        ranked = suggest(
+            self.reference or "",
+            _decimal(self.amount),
+            self.payer_name or "",
+            [
+                Candidate(
+                    move.id,
+                    move.payment_reference or "",
+                    _decimal(move.amount_residual),
+                    move.partner_id.name or "",
+                )
+                for move in candidates
+            ],
+            limit=limit,
+        )
+        return [(Move.browse(s.item_id), s.score, s.reason) for s in ranked]
+
+    @api.depends("reference", "amount", "payer_name", "state")
+    def _compute_suggestion_text(self):
+        for payment in self:
+            if payment.state != "to_check" or not payment.id:
+                payment.suggestion_text = False
+                continue
+            payment.suggestion_text = (
+                "\n".join(
+                    f"{move.name} ({move.partner_id.name}): {reason}"
+                    for move, _score, reason in payment._suggestions()
+                )
+                or False
+            )
+
+    def _assign(self, invoices):
+        """Reconcile this unmatched payment with ``invoices`` (oldest first) by hand."""
+        self.ensure_one()
+        if self.state != "to_check":
+            raise UserError(self.env._("Only payments in the unmatched queue can be assigned."))
+        if self.is_correction:
+            raise UserError(
+                self.env._("A correction cannot pay invoices; reverse the original payment.")
+            )
+        invoices = invoices.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        receivables = invoices.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not receivables:
+            raise UserError(self.env._("These invoices have nothing open."))
+        if len(receivables.account_id) > 1 or len(receivables.partner_id.commercial_partner_id) > 1:
+            raise UserError(
+                self.env._("Assign a payment to the invoices of one customer at a time.")
+            )
+        st_line = self.statement_line_id
+        suspense = st_line.move_id.line_ids.filtered(
+            lambda line: line.account_id == st_line.journal_id.suspense_account_id
+        )
+        partner = receivables.partner_id.commercial_partner_id
+        st_line.partner_id = partner
+        suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})
+        residual_before = {move: _decimal(move.amount_residual) for move in invoices}
+        self.env["account.move.line"]._reconcile_plan([suspense | receivables])
+        for move in invoices:
+            paid = residual_before[move] - _decimal(move.amount_residual)
+            if paid > 0:
+                move._membook_allocate(paid, self.payment_date or self.booking_date, self)
+        self.write(
+            {
+                "state": "assigned",
+                "partner_id": partner.id,
+                "invoice_ids": [(6, 0, invoices.ids)],
+                "assigned_by_id": self.env.user.id,
+                "assigned_at": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "Assigned to %(invoices)s by %(user)s.",
+                invoices=", ".join(invoices.mapped("name")),
+                user=self.env.user.name,
+            )
+        )
+
+    def action_assign_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Assign payment"),
+            "res_model": "membook.payment.assign",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_bank_payment_id": self.id},
+        }

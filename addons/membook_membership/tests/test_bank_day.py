@@ -1,0 +1,391 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime as dt
+import os
+import tempfile
+from decimal import Decimal
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.membook_membership.models.membook_bank_payment import MembookBankPayment
+
+from nordic_billing.bankfiles import KtlBatch, Outgoing, write_camt054, write_ktl
+from nordic_billing.payment import Payment
+
+from .common import MembookBillingCommon
+
+BBAN = "47300010416310"
+IBAN = "FI4947300010416310"
+
+
+@tagged("post_install", "-at_install")
+class TestBankDay(MembookBillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        models = dict(
+            cls.sale_journal._fields["invoice_reference_model"]._description_selection(cls.env)
+        )
+        if "fi" not in models:
+            cls.skipTest(cls, "needs the Finnish reference model of l10n_fi")
+        cls.sale_journal.invoice_reference_model = "fi"
+        cls.bank_journal = cls.company_data["default_journal_bank"]
+        cls.env.company.membook_payout_journal_id = cls.bank_journal
+        cls.invoices = {}
+        for member in (cls.member_a, cls.member_b, cls.member_other):
+            invoice = cls.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": member.id,
+                    "invoice_date": "2026-01-15",
+                    "invoice_date_due": "2026-02-15",
+                    "invoice_line_ids": [
+                        (0, 0, {"product_id": cls.fee.id, "price_unit": 60.0, "tax_ids": []})
+                    ],
+                }
+            )
+            invoice.action_post()
+            cls.invoices[member] = invoice
+
+    # -- helpers --------------------------------------------------------
+    def _payment(self, archive_id, reference, amount, correction=False, name="PAYER", account=BBAN):
+        return Payment(
+            account=account,
+            archive_id=archive_id,
+            reference=reference,
+            amount=Decimal(amount),
+            currency="EUR",
+            payment_date=dt.date(2026, 2, 1),
+            booking_date=dt.date(2026, 2, 2),
+            payer_name=name,
+            is_correction=correction,
+            source_format="ktl",
+            source_line="",
+        )
+
+    def _ktl(self, *payments):
+        return write_ktl([KtlBatch(payments=list(payments), created=dt.datetime(2026, 2, 2, 8))])
+
+    def _import(self, data, name="payments.svm"):
+        record = self.env["membook.bank.file"]._import_file(self.bank_journal, name, data)
+        with self.enter_registry_test_mode():
+            self.env.ref("membook_membership.ir_cron_membook_bank_process").method_direct_trigger()
+        return record
+
+    def _run_weekly(self, day):
+        with freeze_time(day), self.enter_registry_test_mode():
+            self.env.ref(
+                "membook_membership.ir_cron_membook_settlement_weekly"
+            ).method_direct_trigger()
+
+    def _ref(self, member):
+        return self.invoices[member].payment_reference
+
+    def _allocations(self, invoice):
+        return {
+            (a.organisation_id.name or "operator"): a.amount
+            for a in self.env["membook.allocation"].search([("invoice_id", "=", invoice.id)])
+        }
+
+    # -- import ---------------------------------------------------------
+    def test_exact_payment_reconciles_and_allocates(self):
+        data = self._ktl(self._payment("A1", self._ref(self.member_a), "60.00"))
+        record = self._import(data)
+        self.assertEqual(
+            (record.payment_count, record.new_count, record.duplicate_count), (1, 1, 0)
+        )
+        self.assertEqual(record.file_format, "ktl")
+        payment = record.payment_ids
+        self.assertEqual((payment.state, payment.match_kind), ("matched", "exact"))
+        invoice = self.invoices[self.member_a]
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(payment.statement_line_id.is_reconciled)
+        self.assertEqual(
+            self._allocations(invoice),
+            {"Tampere Ski Club": 25.0, "Pirkanmaa District": 10.0, "Finnish Ski Federation": 25.0},
+        )
+
+    def test_duplicate_import_creates_nothing(self):
+        data = self._ktl(
+            self._payment("D1", self._ref(self.member_a), "60.00"),
+            self._payment("D2", self._ref(self.member_b), "60.00"),
+        )
+        self._import(data)
+        lines_before = self.env["account.bank.statement.line"].search_count([])
+        again = self._import(data, "payments-again.svm")
+        self.assertEqual((again.new_count, again.duplicate_count), (0, 2))
+        self.assertEqual(self.env["account.bank.statement.line"].search_count([]), lines_before)
+        # An overlapping file: one old payment, one new.
+        overlap = self._ktl(
+            self._payment("D2", self._ref(self.member_b), "60.00"),
+            self._payment("D3", self._ref(self.member_other), "60.00"),
+        )
+        third = self._import(overlap, "overlap.svm")
+        self.assertEqual((third.new_count, third.duplicate_count), (1, 1))
+        self.assertEqual(self.env["account.bank.statement.line"].search_count([]), lines_before + 1)
+
+    def test_malformed_file_writes_nothing(self):
+        good = self._ktl(self._payment("M1", self._ref(self.member_a), "60.00"))
+        lines = good.split(b"\r\n")
+        # The sum record claims 1 cent more than the payments add up to.
+        total = int(lines[2][7:18]) + 1
+        lines[2] = lines[2][:7] + f"{total:011d}".encode() + lines[2][18:]
+        bad = b"\r\n".join(lines)
+        files_before = self.env["membook.bank.file"].search_count([])
+        with self.assertRaisesRegex(UserError, "line 3: sum record"):
+            self.env["membook.bank.file"]._import_file(self.bank_journal, "bad.svm", bad)
+        self.assertEqual(self.env["membook.bank.file"].search_count([]), files_before)
+        self.assertFalse(self.env["membook.bank.payment"].search([("archive_id", "=", "M1")]))
+        with self.assertRaisesRegex(UserError, "cannot be imported"):
+            self.env["membook.bank.file"]._import_file(self.bank_journal, "x.txt", b"hello")
+
+    def test_partial_then_rest(self):
+        invoice = self.invoices[self.member_a]
+        self._import(self._ktl(self._payment("P1", self._ref(self.member_a), "30.00")))
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.amount_residual, 30.0)
+        self.assertEqual(
+            self._allocations(invoice),
+            {"Tampere Ski Club": 12.5, "Pirkanmaa District": 5.0, "Finnish Ski Federation": 12.5},
+        )
+        self._import(self._ktl(self._payment("P2", self._ref(self.member_a), "30.00")))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        allocations = self.env["membook.allocation"].search([("invoice_id", "=", invoice.id)])
+        totals = {}
+        for allocation in allocations:
+            key = allocation.organisation_id.name
+            totals[key] = totals.get(key, 0) + allocation.amount
+        self.assertEqual(
+            totals,
+            {"Tampere Ski Club": 25.0, "Pirkanmaa District": 10.0, "Finnish Ski Federation": 25.0},
+        )
+
+    def test_overpayment_leaves_partner_credit(self):
+        invoice = self.invoices[self.member_a]
+        record = self._import(self._ktl(self._payment("O1", self._ref(self.member_a), "75.00")))
+        payment = record.payment_ids
+        self.assertEqual((payment.match_kind, payment.unapplied_amount), ("overpayment", 15.0))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        credit = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.member_a.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("parent_state", "=", "posted"),
+            ]
+        )
+        self.assertEqual(sum(credit.mapped("amount_residual")), -15.0)
+        self.assertEqual(
+            sum(self._allocations(invoice).values()), 60.0, "only the fee is allocated"
+        )
+
+    def test_reversal_reopens_invoice_and_reverses_allocations(self):
+        invoice = self.invoices[self.member_a]
+        self._import(self._ktl(self._payment("R1", self._ref(self.member_a), "60.00")))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        record = self._import(
+            self._ktl(self._payment("R1", self._ref(self.member_a), "60.00", correction=True))
+        )
+        correction = record.payment_ids
+        self.assertEqual((correction.state, correction.match_kind), ("reversal", "reversal"))
+        original = correction.reverses_id
+        self.assertEqual((original.archive_id, original.state), ("R1", "reversed"))
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(invoice.amount_residual, 60.0)
+        self.assertEqual(
+            sum(
+                self.env["membook.allocation"]
+                .search([("invoice_id", "=", invoice.id)])
+                .mapped("amount")
+            ),
+            0.0,
+        )
+
+    def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
+        ref_b = self._ref(self.member_b)
+        typo = ref_b[:-3] + ref_b[-2] + ref_b[-3] + ref_b[-1]  # two digits swapped
+        # KTL carries referenced payments only: unreferenced ones come in camt.054.
+        payments = [
+            self._payment("U1", "", "60.00", name="NOBODY", account=IBAN),
+            self._payment("U2", typo, "60.00", name="BERTIL M", account=IBAN),
+        ]
+        record = self._import(b"".join(write_camt054(IBAN, payments)), "notification.xml")
+        kinds = dict(
+            zip(
+                record.payment_ids.mapped("archive_id"),
+                record.payment_ids.mapped("match_kind"),
+                strict=True,
+            )
+        )
+        self.assertEqual(kinds["U1"], "unreferenced")
+        self.assertIn(kinds["U2"], ("unknown_reference", "invalid_reference"))
+        queue = self.env["membook.bank.payment"].search([("state", "=", "to_check")])
+        self.assertEqual(set(queue.mapped("archive_id")), {"U1", "U2"})
+        swapped = queue.filtered(lambda p: p.archive_id == "U2")
+        suggestions = swapped._suggestions()
+        self.assertEqual(suggestions[0][0], self.invoices[self.member_b])
+        self.assertIn("typo", suggestions[0][2])
+        wizard = (
+            self.env["membook.payment.assign"]
+            .with_context(default_bank_payment_id=swapped.id)
+            .create({})
+        )
+        self.assertEqual(wizard.invoice_ids, self.invoices[self.member_b], "top suggestion preset")
+        wizard.action_assign()
+        self.assertEqual(swapped.state, "assigned")
+        self.assertEqual(swapped.assigned_by_id, self.env.user)
+        self.assertTrue(swapped.assigned_at)
+        self.assertIn(self.invoices[self.member_b].payment_state, ("paid", "in_payment"))
+        self.assertEqual(sum(self._allocations(self.invoices[self.member_b]).values()), 60.0)
+        with self.assertRaises(UserError):
+            swapped._assign(self.invoices[self.member_other])
+
+    def test_killed_batch_resumes_without_loss_or_duplicates(self):
+        self.env["ir.config_parameter"].set_param("membook.bank_batch_size", 1)
+        data = self._ktl(
+            self._payment("K1", self._ref(self.member_a), "60.00"),
+            self._payment("K2", self._ref(self.member_b), "60.00"),
+            self._payment("K3", self._ref(self.member_other), "60.00"),
+        )
+        self.env["membook.bank.file"]._import_file(self.bank_journal, "k.svm", data)
+        original = MembookBankPayment._process
+
+        def crash_at_k2(payments):
+            if "K2" in payments.mapped("archive_id"):
+                raise RuntimeError("worker killed")
+            return original(payments)
+
+        cron = self.env.ref("membook_membership.ir_cron_membook_bank_process")
+        with (
+            patch.object(MembookBankPayment, "_process", crash_at_k2),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+        states = dict(
+            self.env["membook.bank.payment"]
+            .search([("archive_id", "in", ("K1", "K2", "K3"))])
+            .mapped(lambda p: (p.archive_id, p.state))
+        )
+        self.assertEqual(states, {"K1": "matched", "K2": "new", "K3": "new"})
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        payments = self.env["membook.bank.payment"].search(
+            [("archive_id", "in", ("K1", "K2", "K3"))]
+        )
+        self.assertEqual(set(payments.mapped("state")), {"matched"})
+        self.assertEqual(len(payments.statement_line_id), 3, "one statement line each, no more")
+        for member in (self.member_a, self.member_b, self.member_other):
+            self.assertIn(self.invoices[member].payment_state, ("paid", "in_payment"))
+
+    def test_folder_import_moves_files(self):
+        with tempfile.TemporaryDirectory() as folder:
+            self.bank_journal.membook_import_folder = folder
+            with open(os.path.join(folder, "good.svm"), "wb") as handle:
+                handle.write(self._ktl(self._payment("F1", self._ref(self.member_a), "60.00")))
+            with open(os.path.join(folder, "bad.txt"), "wb") as handle:
+                handle.write(b"not a bank file")
+            with self.enter_registry_test_mode():
+                self.env.ref(
+                    "membook_membership.ir_cron_membook_bank_folder"
+                ).method_direct_trigger()
+            self.assertEqual(sorted(os.listdir(os.path.join(folder, "processed"))), ["good.svm"])
+            self.assertEqual(sorted(os.listdir(os.path.join(folder, "failed"))), ["bad.txt"])
+            self.assertTrue(self.env["membook.bank.file"].search([("name", "=", "good.svm")]))
+
+    # -- settlements ----------------------------------------------------
+    def test_three_level_split_settled_and_paid_out(self):
+        for organisation, iban in (
+            (self.federation, "FI2112345600000785"),
+            (self.district, "FI5810171000000122"),
+            (self.club, "FI4950009420028730"),
+        ):
+            organisation.settlement_bank_id = self.env["res.partner.bank"].create(
+                {"acc_number": iban, "partner_id": organisation.partner_id.id}
+            )
+        nordea = self.env["res.bank"].create({"name": "Nordea", "bic": "NDEAFIHH"})
+        self.bank_journal.bank_account_id = self.env["res.partner.bank"].create(
+            {
+                "acc_number": "FI1410093000123458",
+                "partner_id": self.env.company.partner_id.id,
+                "bank_id": nordea.id,
+            }
+        )
+        self._import(
+            self._ktl(
+                self._payment("S1", self._ref(self.member_a), "60.00"),
+                self._payment("S2", self._ref(self.member_other), "60.00"),
+            )
+        )
+        monday = dt.date(2026, 2, 2)
+        self.env.company.membook_settlement_weekday = str(monday.weekday())
+        Settlement = self.env["membook.settlement"]
+        self._run_weekly(monday)
+        settlements = Settlement.search([])
+        totals = {s.organisation_id.name: s.amount_total for s in settlements}
+        # Member A (club): 25/10/25; the district member: club share goes to the district.
+        self.assertEqual(
+            totals,
+            {"Tampere Ski Club": 25.0, "Pirkanmaa District": 45.0, "Finnish Ski Federation": 50.0},
+        )
+        # Running again settles nothing twice.
+        self._run_weekly(monday)
+        self.assertEqual(len(Settlement.search([])), 3)
+        settlements.action_confirm()
+        action = settlements.action_create_payout()
+        payout = self.env["membook.payout"].browse(action["domain"][0][2])
+        self.assertEqual(payout.state, "generated")
+        xml = payout.attachment_id.raw
+        self._validate_pain001(xml)
+        root = etree.fromstring(xml)
+        ns = {"p": root.nsmap[None]}
+        self.assertEqual(root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns), "3")
+        self.assertEqual(root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns), "120.00")
+        refs = root.findall(".//p:CdtrRefInf", namespaces=ns)
+        self.assertEqual(len(refs), 3)
+        for ref in refs:
+            self.assertEqual(ref.findtext("p:Tp/p:CdOrPrtry/p:Cd", namespaces=ns), "SCOR")
+            self.assertIsNone(ref.find("p:Tp/p:Issr", namespaces=ns))
+        # The payouts appear on the next statement: the settlements are paid.
+        outgoing = [
+            Outgoing(
+                account="FI1410093000123458",
+                archive_id=f"OUT-{s.id}",
+                reference=s.reference,
+                end_to_end_id=s.name,
+                creditor_name=s.organisation_id.name,
+                amount=Decimal(str(s.amount_total)).quantize(Decimal("0.01")),
+                currency="EUR",
+                booking_date=dt.date(2026, 2, 4),
+                source_format="camt.054",
+                source_line="",
+            )
+            for s in settlements
+        ]
+        camt = b"".join(write_camt054("FI1410093000123458", [], outgoing=outgoing))
+        record = self.env["membook.bank.file"]._import_file(self.bank_journal, "camt.xml", camt)
+        self.assertEqual(record.payout_count, 3)
+        self.assertEqual(set(settlements.mapped("state")), {"paid"})
+        self.assertEqual(payout.state, "paid")
+
+    def _validate_pain001(self, xml):
+        # The official XSD ships with sepaxml, a test requirement (requirements-odoo.txt).
+        import sepaxml
+
+        xsd = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd")
+        schema = etree.XMLSchema(etree.parse(xsd))
+        schema.assertValid(etree.fromstring(xml))
+
+    def test_settlements_switched_off(self):
+        self._import(self._ktl(self._payment("W1", self._ref(self.member_a), "60.00")))
+        self.env.company.membook_settlement_enabled = False
+        self.env.company.membook_settlement_weekday = "0"
+        self._run_weekly(dt.date(2026, 2, 2))
+        self.assertFalse(self.env["membook.settlement"].search([]))
+        self.assertEqual(len(self.env["membook.allocation"].search([])), 3, "still allocated")

@@ -1,0 +1,2 @@
+from . import membook_bank_file_import
+from . import membook_payment_assign
