@@ -30,4 +30,7 @@
         "views/portal_templates.xml",
         "views/membook_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],
+    },
 }

@@ -5,3 +5,4 @@ from . import test_organisation
 from . import test_portal
 from . import test_security
 from . import test_split
+from . import test_tours

@@ -1,0 +1,124 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Shared set-up for the benchmarks that run on a real Odoo 19.
+
+A benchmark script calls :func:`odoo_env` first. Outside Odoo's Python it re-executes itself with
+the interpreter of the ``odoo`` command (found as ``tools/test`` finds it), with this checkout's
+core on ``PYTHONPATH``. It then copies the test template database (built by ``tools/test``) into a
+fresh benchmark database, installs the addons there, loads the generic chart of accounts, and
+yields an environment whose cursor the script commits as it goes. The database is dropped at the
+end unless ``--keep`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import run_tests  # noqa: E402
+
+
+def ensure_odoo_python() -> None:
+    """Re-run this script under Odoo's Python when ``odoo`` cannot be imported here."""
+    try:
+        import odoo.api  # noqa: F401
+    except ImportError:
+        odoo_cmd = run_tests.find_odoo()
+        if not odoo_cmd:
+            sys.exit("No Odoo 19 found: set ODOO_BIN or put `odoo` on PATH.")
+        python = run_tests.odoo_python(odoo_cmd)
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        os.execve(python, [python, *sys.argv], env)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--database", default=f"nordic_billing_bench_{os.getpid()}")
+    return parser
+
+
+@contextlib.contextmanager
+def odoo_env(database: str, keep: bool = False):
+    """An environment on a fresh database with the addons installed, as superuser."""
+    odoo_cmd = run_tests.find_odoo()
+    extra = run_tests.shlex.split(os.environ.get("ODOO_ARGS", ""))
+    addons = run_tests.our_addons()
+    deps = sorted({*run_tests.upstream_dependencies(addons), *run_tests.TEMPLATE_EXTRAS})
+    version = run_tests.capture([*odoo_cmd, "--version"]).stdout
+    key = run_tests.hashlib.sha1(f"{version}{deps}".encode()).hexdigest()[:10]
+    template = f"nordic_billing_tpl_{key}"
+    env_vars = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    if not run_tests.database_exists(odoo_cmd, env_vars, template):
+        sys.exit(f"Template {template} missing: run tools/test once to build it.")
+    subprocess.run(
+        [*odoo_cmd, "db", *extra, "duplicate", "-f", template, database],
+        check=True,
+        capture_output=True,
+    )
+    t0 = time.monotonic()
+    subprocess.run(
+        [
+            *odoo_cmd,
+            *extra,
+            f"--addons-path={ROOT / 'addons'}",
+            "-d",
+            database,
+            "-i",
+            ",".join(addons),
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
+        check=True,
+        env=env_vars,
+        capture_output=True,
+    )
+    print(f"install of the addons on the template copy: {time.monotonic() - t0:.1f} s")
+
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config([*extra, f"--addons-path={ROOT / 'addons'}", "--log-level=warn"])
+    registry = Registry(database)
+    try:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.api.SUPERUSER_ID, {})
+            company = env.company
+            if not company.chart_template:
+                env["account.chart.template"].try_loading(
+                    "generic_coa", company, install_demo=False
+                )
+                cr.commit()
+            yield env
+    finally:
+        if not keep:
+            Registry.delete(database)
+            subprocess.run(
+                [*odoo_cmd, "db", *extra, "drop", database], capture_output=True, check=False
+            )
+
+
+@contextlib.contextmanager
+def worker_env(database: str):
+    """An environment on an existing benchmark database, for a worker process."""
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    extra = run_tests.shlex.split(os.environ.get("ODOO_ARGS", ""))
+    config.parse_config([*extra, f"--addons-path={ROOT / 'addons'}", "--log-level=warn"])
+    with Registry(database).cursor() as cr:
+        yield odoo.api.Environment(cr, odoo.api.SUPERUSER_ID, {})
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.1f}/s ({1000 * seconds / count:.2f} ms each)" if count else "-"
