@@ -74,60 +74,62 @@ class AccountMove(models.Model):
             ]
         self.env["membook.fee.split"].sudo().create(vals_list)
 
-    def _membook_allocate(self, amount, date, bank_payment=None):
-        """Allocate ``amount`` (Decimal) paid on this invoice to the beneficiaries of its fees.
+    @api.model
+    def _membook_allocate_many(self, items):
+        """Allocate amounts paid on invoices to the beneficiaries of their fees.
 
-        First over the fee lines, pro rata to what each still has due, then over each line's
-        recorded split; lines without a split stay with the operator. Amounts already allocated
-        for the invoice count as paid. Returns the allocations created.
+        ``items`` is ``[(invoice, amount Decimal, date, bank payment or None)]``, in payment
+        order (an invoice may appear more than once). Each amount goes first over the invoice's
+        fee lines, pro rata to what each still has due, then over each line's recorded split;
+        lines without a split stay with the operator. What was allocated before counts as paid.
+        One search and one create for the whole batch. Returns the allocations created.
         """
-        self.ensure_one()
-        lines = self.invoice_line_ids.filtered(
-            lambda line: line.display_type == "product" and line.price_total > 0
-        )
-        if not lines or amount <= 0:
-            return self.env["membook.allocation"]
         Allocation = self.env["membook.allocation"].sudo()
-        previous = Allocation.search([("invoice_id", "=", self.id)])
-        before_line, before_target = {}, {}
-        for old in previous:
+        invoices = self.browse({invoice.id for invoice, *_rest in items})
+        before_line, before_target = {}, {}  # cents by line id / by (line id, beneficiary)
+        for old in Allocation.search([("invoice_id", "in", invoices.ids)]):
             cents = _cents(old.amount)
-            before_line[old.move_line_id.id] = before_line.get(old.move_line_id.id, 0) + cents
-            key = (old.move_line_id.id, old.organisation_id.id or 0)
+            line_id = old.move_line_id.id
+            before_line[line_id] = before_line.get(line_id, 0) + cents
+            key = (line_id, old.organisation_id.id or 0)
             before_target[key] = before_target.get(key, 0) + cents
-        line_targets = [
-            AllocationLine(
-                line.id, to_cents(Decimal(str(line.price_total)).quantize(Decimal("0.01")))
-            )
-            for line in lines
-        ]
-        due = sum(t.cents for t in line_targets) - sum(before_line.values())
-        cents = min(to_cents(amount), max(due, 0))
         vals_list = []
-        per_line = allocation.allocate(cents, line_targets, before_line)
-        for part in per_line:
-            line = lines.browse(part.beneficiary)
-            targets = [
-                AllocationLine(
-                    split.organisation_id.id or 0,
-                    to_cents(Decimal(str(split.amount)).quantize(Decimal("0.01"))),
-                )
-                for split in line.sudo().membook_split_ids
-            ] or [AllocationLine(0, line_targets[lines.ids.index(line.id)].cents)]
-            before = {
-                org: value for (line_id, org), value in before_target.items() if line_id == line.id
-            }
-            for share in allocation.allocate(part.cents, targets, before):
-                vals_list.append(
-                    {
-                        "company_id": self.company_id.id,
-                        "date": date or fields.Date.context_today(self),
-                        "organisation_id": share.beneficiary or False,
-                        "product_id": line.product_id.id,
-                        "amount": float(from_cents(share.cents)),
-                        "invoice_id": self.id,
-                        "move_line_id": line.id,
-                        "bank_payment_id": bank_payment.id if bank_payment else False,
-                    }
-                )
+        for invoice, amount, date, bank_payment in items:
+            lines = invoice.invoice_line_ids.filtered(
+                lambda line: line.display_type == "product" and line.price_total > 0
+            )
+            if not lines or amount <= 0:
+                continue
+            line_targets = [AllocationLine(line.id, _cents(line.price_total)) for line in lines]
+            paid_before = {t.beneficiary: before_line.get(t.beneficiary, 0) for t in line_targets}
+            due = sum(t.cents for t in line_targets) - sum(paid_before.values())
+            cents = min(to_cents(amount), max(due, 0))
+            if not cents:
+                continue
+            line_cents = {t.beneficiary: t.cents for t in line_targets}
+            for part in allocation.allocate(cents, line_targets, paid_before):
+                line = lines.browse(part.beneficiary)
+                targets = [
+                    AllocationLine(split.organisation_id.id or 0, _cents(split.amount))
+                    for split in line.sudo().membook_split_ids
+                ] or [AllocationLine(0, line_cents[line.id])]
+                before = {
+                    t.beneficiary: before_target.get((line.id, t.beneficiary), 0) for t in targets
+                }
+                for share in allocation.allocate(part.cents, targets, before):
+                    before_line[line.id] = before_line.get(line.id, 0) + share.cents
+                    key = (line.id, share.beneficiary)
+                    before_target[key] = before_target.get(key, 0) + share.cents
+                    vals_list.append(
+                        {
+                            "company_id": invoice.company_id.id,
+                            "date": date or fields.Date.context_today(self),
+                            "organisation_id": share.beneficiary or False,
+                            "product_id": line.product_id.id,
+                            "amount": float(from_cents(share.cents)),
+                            "invoice_id": invoice.id,
+                            "move_line_id": line.id,
+                            "bank_payment_id": bank_payment.id if bank_payment else False,
+                        }
+                    )
         return Allocation.create(vals_list)

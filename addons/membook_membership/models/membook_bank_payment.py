@@ -306,13 +306,21 @@ class MembookBankPayment(models.Model):
             payment.write(vals)
         if reconcile_plan:
             self.env["account.move.line"]._reconcile_plan(reconcile_plan)
-        for payment, decision, _item_lines, matched, _partner in plans:
-            if matched:
-                for alloc in decision.allocations:
-                    lines_by_id[alloc.item_id].move_id._membook_allocate(
-                        alloc.amount, payment.payment_date or payment.booking_date, payment
-                    )
-            elif decision.kind == matching.MatchKind.REVERSAL:
+        self.env["account.move"]._membook_allocate_many(
+            [
+                (
+                    lines_by_id[alloc.item_id].move_id,
+                    alloc.amount,
+                    payment.payment_date or payment.booking_date,
+                    payment,
+                )
+                for payment, decision, _lines, matched, _partner in plans
+                if matched
+                for alloc in decision.allocations
+            ]
+        )
+        for payment, decision, *_rest in plans:
+            if decision.kind == matching.MatchKind.REVERSAL:
                 payment._reverse_original(decision.reverses)
 
     def _reverse_original(self, reverses):
@@ -428,10 +436,13 @@ class MembookBankPayment(models.Model):
         suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})
         residual_before = {move: _decimal(move.amount_residual) for move in invoices}
         self.env["account.move.line"]._reconcile_plan([suspense | receivables])
-        for move in invoices:
-            paid = residual_before[move] - _decimal(move.amount_residual)
-            if paid > 0:
-                move._membook_allocate(paid, self.payment_date or self.booking_date, self)
+        date = self.payment_date or self.booking_date
+        self.env["account.move"]._membook_allocate_many(
+            [
+                (move, residual_before[move] - _decimal(move.amount_residual), date, self)
+                for move in invoices
+            ]
+        )
         self.write(
             {
                 "state": "assigned",
