@@ -60,6 +60,10 @@ def capture(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 def lint(python: str) -> bool:
     ok = run([python, "-m", "ruff", "check", str(ROOT)]).returncode == 0
     ok = run([python, "-m", "ruff", "format", "--check", str(ROOT)]).returncode == 0 and ok
+    # pylint-odoo's mandatory checks, as pre-commit runs them.
+    addons = [str(path.parent) for path in sorted(ADDONS.glob("*/__manifest__.py"))]
+    pylint = [python, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc-mandatory'}", *addons]
+    ok = run([*pylint, "--output-format=text"]).returncode == 0 and ok
     return ok
 
 

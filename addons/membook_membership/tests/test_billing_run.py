@@ -131,7 +131,7 @@ class TestBillingRun(MembookBillingCommon):
 
         def refuse_member_b(lines, todo):
             if any(line.partner_id == member_b for line, _vals in todo):
-                raise UserError("Posting refused for this member")
+                raise UserError(self.env._("Posting refused for this member"))
             return original(lines, todo)
 
         run = self._run()
