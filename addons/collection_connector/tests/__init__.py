@@ -1,1 +1,1 @@
-from . import test_backend
+from . import test_backend, test_timing
