@@ -1,1 +1,1 @@
-from . import test_backend, test_timing
+from . import test_backend, test_reminders, test_timing
