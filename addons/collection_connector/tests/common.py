@@ -75,6 +75,15 @@ class CollectionCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's guard against outside HTTP compares the timeout with a number; the core's
+        # REST adapter passes requests a (connect, read) pair. Hand the guard the longer one.
+        timeout = kw.get("timeout")
+        if isinstance(timeout, tuple):
+            kw["timeout"] = max(t for t in timeout if t is not None)
+        return super()._request_handler(s, r, **kw)
+
+    @classmethod
     def _create_backend(cls, name, protocol="generic_rest", **values):
         return cls.env["collection.backend"].create(
             {
