@@ -293,6 +293,9 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         for refund in posted.filtered(lambda m: m.move_type == "out_refund"):
             case = refund._collection_credited_case()
-            if case:
+            invoice = refund.reversed_entry_id
+            if case and not rules.check_full_credit(
+                invoice.amount_total, refund.amount_total, currency=invoice.currency_id.name
+            ):
                 case._on_full_credit(refund)
         return posted
