@@ -259,8 +259,8 @@ class CollectionBackend(models.Model):
         self.ensure_one()
         try:
             with self._get_adapter() as adapter:
-                updates = adapter.list_updates(since=self.updates_since)
-                settlements = adapter.list_settlements(since=self.settlements_since)
+                updates = adapter.list_updates(since=self.updates_since or None)
+                settlements = adapter.list_settlements(since=self.settlements_since or None)
         except AgencyError as exc:
             self.sync_error = exc.message
             raise
