@@ -133,10 +133,10 @@ class CollectionSettlementLine(models.Model):
     def _book(self):
         """Book every remittance these lines belong to, each in its own savepoint."""
         lines = self.filtered(lambda line: line.state != "booked" and not line.move_id)
-        lines = lines.try_lock_for_update()
         for (backend, remittance_id), group in lines.grouped(
             lambda line: (line.backend_id, line.remittance_id)
         ).items():
+            # Book the whole remittance, and only when no one else holds any of its lines.
             group = self.search(
                 [
                     ("backend_id", "=", backend.id),
@@ -144,6 +144,13 @@ class CollectionSettlementLine(models.Model):
                     ("move_id", "=", False),
                 ]
             )
+            locked = group.try_lock_for_update()
+            if locked != group:
+                continue
+            group.invalidate_recordset(["move_id", "state"])
+            group = group.filtered(lambda line: not line.move_id)
+            if not group:
+                continue
             try:
                 with self.env.cr.savepoint():
                     move = group._book_remittance(backend)

@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import file_path, mute_logger
+from odoo.tools import file_open, file_path, mute_logger
 
 from odoo.addons.base.tests.common import BaseCommon
 
@@ -127,3 +127,13 @@ class TestBackend(BaseCommon):
             rules = self.env["ir.rule"].search([("model_id", "=", model.id), ("global", "=", True)])
             self.assertTrue(rules, f"{model.model} has no multi-company rule")
         self.assertIn("company_id", self.env["collection.case"]._fields)
+
+    def test_neutralized_copy_sends_nothing(self):
+        self.backend.api_key = "production-key"
+        with file_open("collection_connector/data/neutralize.sql") as sql:
+            self.env.flush_all()
+            self.cr.execute(sql.read())
+        self.env.invalidate_all()
+        backends = self.env["collection.backend"].with_context(active_test=False).search([])
+        self.assertEqual(set(backends.mapped("active")), {False})
+        self.assertEqual(set(backends.sudo().mapped("api_key")), {False})
