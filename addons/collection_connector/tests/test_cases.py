@@ -124,6 +124,36 @@ class TestCases(CollectionCommon):
         self.assertEqual(case.state, "open")
         self.assertEqual((case.attempts, len(self.sandbox.state.cases)), (2, 1))
 
+    def test_full_credit_while_the_outcome_is_unknown(self):
+        # The agency stores the case, fails to answer, and the lookup after it fails too.
+        self.sandbox.faults.store_then_fail(1, "error", operation="create_case")
+        self.sandbox.faults.fail_next(1, 503, operation="find_case", skip=1)
+        case = self._approved_case()
+        self._send()
+        self.assertEqual(case.state, "unknown")
+        self.assertFalse(case.case_number)
+        self._reverse_invoice(case.move_id, post=True)
+        self.assertTrue(case.cancel_requested)
+        self._due_now(case)
+        self._send()
+        self.assertEqual(len(self.sandbox.state.cases), 1)
+        self.assertEqual(self.sandbox.state.count("create_case"), 1, "never sent again")
+        self.assertTrue(case.case_number)
+        self.assertEqual(self._agency_case(case.case_number).status, "closed")
+        self.assertEqual(case.state, "closed")
+
+    def test_full_credit_of_a_case_that_never_arrived(self):
+        self.sandbox.faults.fail_next(2, 503, skip=1)  # the create and the lookup after it
+        case = self._approved_case()
+        self._send()
+        self.assertEqual(case.state, "unknown")
+        self._reverse_invoice(case.move_id, post=True)
+        self._due_now(case)
+        self._send()
+        self.assertEqual(case.state, "closed")
+        self.assertFalse(self.sandbox.state.cases)
+        self.assertEqual(self.sandbox.state.count("create_case"), 1)
+
     def test_retries_within_one_run(self):
         self.backend.max_retries = 2
         self.sandbox.faults.fail_next(2, 502, operation="create_case")
