@@ -280,7 +280,7 @@ class CollectionBackend(models.Model):
     def _cron_pull(self):
         """Scheduled action: pull every active agency, one committed transaction each."""
         Cron = self.env["ir.cron"]
-        backends = self.search([])
+        backends = self.search([("active", "=", True)])
         Cron._commit_progress(remaining=len(backends))
         for backend in backends:
             try:

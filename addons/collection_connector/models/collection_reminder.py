@@ -231,7 +231,11 @@ class CollectionReminder(models.Model):
         Move = self.env["account.move"]
         today = fields.Date.context_today(self)
         batch_size = self._batch_size()
-        companies = self.env["collection.reminder.policy"].search([]).company_id
+        companies = (
+            self.env["collection.reminder.policy"]
+            .search([("step_ids.enabled", "=", True)])
+            .company_id
+        )
         invoices = Move.search(
             Move._collection_overdue_domain(today)
             & fields.Domain("company_id", "in", companies.ids),

@@ -94,35 +94,34 @@ class CollectionReminderPolicy(models.Model):
         values["label"] = self._rules_label(
             values.get("country"), values.get("debtor_type"), values.get("label", "")
         )
-        _ = self.env._
         if problem.code == "negative_fee":
-            return _("Step '%(step)s': the reminder fee must not be negative.", **values)
+            return self.env._("Step '%(step)s': the reminder fee must not be negative.", **values)
         if problem.code == "currency":
-            return _(
+            return self.env._(
                 "The %(label)s reminder fee limit is in %(rule_currency)s; fees in %(currency)s "
                 "cannot be checked against it.",
                 **values,
             )
         if problem.code == "fee_above_limit":
-            return _(
+            return self.env._(
                 "Step '%(step)s': the reminder fee %(fee)s is above the %(label)s limit of "
                 "%(limit)s per reminder.",
                 **values,
             )
         if problem.code == "fee_too_early":
-            return _(
+            return self.env._(
                 "Step '%(step)s' is sent on day %(day)s after the due date: a %(label)s reminder "
                 "may carry a fee only from day %(first_day)s.",
                 **values,
             )
         if problem.code == "too_many_fees":
-            return _(
+            return self.env._(
                 "%(count)s steps charge a reminder fee; the %(label)s rules allow at most "
                 "%(max_count)s.",
                 **values,
             )
         if problem.code == "notice_too_short":
-            return _(
+            return self.env._(
                 "Step '%(step)s': a %(label)s collection notice must give at least %(min_days)s "
                 "days to pay, not %(days)s.",
                 **values,

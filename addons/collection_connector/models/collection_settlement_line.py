@@ -36,12 +36,10 @@ class CollectionSettlementLine(models.Model):
         "collection.backend", string="Agency", required=True, readonly=True, index=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    line_id = fields.Char(string="Line", required=True, readonly=True)
-    remittance_id = fields.Char(string="Remittance", required=True, readonly=True, index=True)
+    line_id = fields.Char(required=True, readonly=True)
+    remittance_id = fields.Char(required=True, readonly=True, index=True)
     case_number = fields.Char(readonly=True)
-    case_id = fields.Many2one(
-        "collection.case", string="Case", index="btree_not_null", check_company=True
-    )
+    case_id = fields.Many2one("collection.case", index="btree_not_null", check_company=True)
     kind = fields.Selection(SETTLEMENT_KINDS, required=True, readonly=True)
     amount = fields.Monetary(readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
@@ -160,10 +158,9 @@ class CollectionSettlementLine(models.Model):
 
     def _book_remittance(self, backend):
         """One posted journal entry for these lines of one remittance."""
-        _ = self.env._
         if not backend.settlement_journal_id or not backend.clearing_account_id:
             raise UserError(
-                _(
+                self.env._(
                     "Set the settlement journal and the remittance account of %(agency)s.",
                     agency=backend.name,
                 )
@@ -202,7 +199,7 @@ class CollectionSettlementLine(models.Model):
             if posting.kind in ("principal", "fee_invoices"):
                 if not case:
                     raise UserError(
-                        _(
+                        self.env._(
                             "Remittance %(remittance)s pays case %(case)s, which is not a case "
                             "of %(agency)s.",
                             remittance=remittance.remittance_id,
@@ -223,7 +220,7 @@ class CollectionSettlementLine(models.Model):
                 account = accounts[posting.kind]
                 if not account:
                     raise UserError(
-                        _(
+                        self.env._(
                             "Set the account for %(kind)s of %(agency)s.",
                             kind=kinds.get(posting.kind, posting.kind),
                             agency=backend.name,
@@ -231,7 +228,7 @@ class CollectionSettlementLine(models.Model):
                     )
             line_vals.append(
                 {
-                    "name": _(
+                    "name": self.env._(
                         "%(remittance)s case %(case)s: %(kind)s",
                         remittance=remittance.remittance_id,
                         case=posting.case_number,
@@ -249,7 +246,9 @@ class CollectionSettlementLine(models.Model):
         balance = -sum(vals["balance"] for vals in line_vals)
         line_vals.append(
             {
-                "name": _("Remittance %(remittance)s", remittance=remittance.remittance_id),
+                "name": self.env._(
+                    "Remittance %(remittance)s", remittance=remittance.remittance_id
+                ),
                 "account_id": backend.clearing_account_id.id,
                 "currency_id": currency.id,
                 "amount_currency": float(remittance.net),
@@ -264,7 +263,7 @@ class CollectionSettlementLine(models.Model):
                     "move_type": "entry",
                     "journal_id": backend.settlement_journal_id.id,
                     "date": remittance.date,
-                    "ref": _(
+                    "ref": self.env._(
                         "%(agency)s remittance %(remittance)s",
                         agency=backend.name,
                         remittance=remittance.remittance_id,
@@ -281,7 +280,7 @@ class CollectionSettlementLine(models.Model):
                 (booked[index] + targets).reconcile()
         for case in {case for case in cases.values() if case}:
             case.move_id._message_log(
-                body=_(
+                body=self.env._(
                     "The agency's remittance %(remittance)s was booked in %(entry)s.",
                     remittance=remittance.remittance_id,
                     entry=move.name,
