@@ -288,6 +288,18 @@ class AccountMove(models.Model):
                     )
                 )
 
+    def button_draft(self):
+        for move in self:
+            if move.collection_state in ("approved", *AT_AGENCY_STATES):
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s is handed to a collection agency: it cannot be reset "
+                        "to draft. Credit it in full, or ask the agency to return the case first.",
+                        invoice=move.name,
+                    )
+                )
+        return super().button_draft()
+
     def _post(self, soft=True):
         self.filtered(lambda m: m.move_type == "out_refund")._collection_check_credit_notes()
         posted = super()._post(soft=soft)

@@ -57,6 +57,7 @@ class CollectionCase(models.Model):
     _inherit = ["mail.thread"]
     _check_company_auto = True
     _order = "id desc"
+    _rec_names_search = ["case_number", "move_id"]
 
     move_id = fields.Many2one(
         "account.move",
@@ -171,10 +172,11 @@ class CollectionCase(models.Model):
         drafts = self.filtered(lambda c: c.state == "draft")
         for case in drafts:
             move = case.move_id
-            if move.payment_state not in ("not_paid", "partial"):
+            if move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
                 raise UserError(
                     self.env._(
-                        "Invoice %(invoice)s is paid: remove it from the list.", invoice=move.name
+                        "Invoice %(invoice)s is paid or no longer posted: remove it from the list.",
+                        invoice=move.name,
                     )
                 )
         drafts.write(
@@ -224,7 +226,11 @@ class CollectionCase(models.Model):
         batch_size = self.env["collection.reminder"]._batch_size()
         # Drafts whose invoice got paid or credited meanwhile leave the list.
         stale = self.search(
-            [("state", "=", "draft"), ("move_id.payment_state", "not in", ("not_paid", "partial"))]
+            Domain("state", "=", "draft")
+            & (
+                Domain("move_id.payment_state", "not in", ("not_paid", "partial"))
+                | Domain("move_id.state", "!=", "posted")
+            )
         )
         stale.unlink()
         for backend in self.env["collection.backend"].search([("creates_cases", "=", True)]):

@@ -131,6 +131,12 @@ class TestSync(CollectionCommon):
         refund.action_post()
         self.assertEqual(self._case(other).state, "draft")
 
+    def test_case_invoice_cannot_go_back_to_draft(self):
+        with self.assertRaisesRegex(UserError, "cannot be reset to draft"):
+            self.invoice.button_draft()
+        found = self.env["collection.case"].name_search(self.case.case_number)
+        self.assertEqual([row[0] for row in found], self.case.ids)
+
     # ------------------------------------------------------------------ agency updates
 
     def test_updates_and_settlement_are_booked_once(self):
