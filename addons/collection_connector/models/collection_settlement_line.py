@@ -153,7 +153,8 @@ class CollectionSettlementLine(models.Model):
                 with self.env.cr.savepoint():
                     move = group._book_remittance(backend)
                     group.write({"move_id": move.id, "state": "booked", "error": False})
-            except UserError as exc:
+            except (UserError, ValueError) as exc:
+                # ValueError: the agency's lines do not make one remittance (mixed currencies).
                 group.write({"state": "error", "error": str(exc)})
 
     def _book_remittance(self, backend):
@@ -215,7 +216,8 @@ class CollectionSettlementLine(models.Model):
                 account = (
                     targets[:1] or case.move_id._collection_open_lines(all_lines=True)[:1]
                 ).account_id
-                to_reconcile.append((index, targets))
+                if posting.amount > 0:  # a reversal of the agency is left open for staff
+                    to_reconcile.append((index, targets))
             else:
                 account = accounts[posting.kind]
                 if not account:

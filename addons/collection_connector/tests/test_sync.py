@@ -239,6 +239,19 @@ class TestSync(CollectionCommon):
         self.assertEqual(set(lines.mapped("state")), {"booked"})
         self.assertEqual(len(lines.move_id), 1)
 
+    def test_agency_takes_principal_back(self):
+        number = self.case.case_number
+        self.sandbox.state.advance(number, principal="30.00")
+        self.sandbox.state.advance(number, principal="-30.00")  # e.g. the debtor's bank recalled
+        self._pull()
+        lines = self.case.settlement_line_ids
+        self.assertEqual(set(lines.mapped("state")), {"booked"})
+        self.assertEqual(len(lines.move_id), 2)
+        reversal = lines.filtered(lambda line: line.amount < 0).move_id
+        clearing = reversal.line_ids.filtered(lambda line: line.account_id == self.account_clearing)
+        self.assertEqual(clearing.balance, -30.0)
+        self.assertEqual(self.invoice.amount_residual, 70.0, "left for staff to match")
+
     def test_returned_case(self):
         self.sandbox.state.advance(
             self.case.case_number, status="returned", message="debtor unknown", settle=False
