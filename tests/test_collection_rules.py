@@ -273,3 +273,85 @@ def test_only_whole_credit_notes():
         "(120.00 EUR), not by 40.00 EUR. Credit the whole invoice, or ask the agency to return "
         "the case first."
     )
+
+
+# --------------------------------------------------------------------------- reminder run
+
+
+PURRING = ReminderStep("Purring", delay_days=14, payment_days=14, fee=Decimal("35"))
+VARSEL = ReminderStep("Inkassovarsel", 28, 14, fee=Decimal("35"), kind="collection_notice")
+
+
+def test_next_step_waits_for_its_day():
+    due = D(2026, 3, 10)
+    steps = [VARSEL, PURRING]  # the order given does not matter: by delay days
+    assert rules.next_reminder_step(due, steps, {}, D(2026, 3, 23)) is None  # day 13
+    assert rules.next_reminder_step(due, steps, {}, D(2026, 3, 24)) == PURRING  # day 14
+    sent = {PURRING: D(2026, 3, 24)}
+    assert rules.next_reminder_step(due, steps, sent, D(2026, 4, 6)) is None  # day 27
+    assert rules.next_reminder_step(due, steps, sent, D(2026, 4, 7)) == VARSEL  # day 28
+    sent[VARSEL] = D(2026, 4, 7)
+    assert rules.next_reminder_step(due, steps, sent, D(2026, 6, 1)) is None
+
+
+def test_a_late_reminder_moves_the_next_step():
+    due = D(2026, 3, 10)
+    sent = {PURRING: D(2026, 4, 1)}  # sent on day 22 instead of 14: the notice moves to day 36
+    assert rules.next_reminder_step(due, [PURRING, VARSEL], sent, D(2026, 4, 14)) is None
+    assert rules.next_reminder_step(due, [PURRING, VARSEL], sent, D(2026, 4, 15)) == VARSEL
+    early = {PURRING: D(2026, 3, 24)}  # on time: no shift
+    assert rules.next_reminder_step(due, [PURRING, VARSEL], early, D(2026, 4, 7)) == VARSEL
+
+
+def test_next_step_never_on_the_due_date_and_skips_disabled():
+    due = D(2026, 3, 10)
+    early = ReminderStep("Soft", delay_days=0, payment_days=7)
+    assert rules.next_reminder_step(due, [early], {}, due) is None
+    assert rules.next_reminder_step(due, [early], {}, D(2026, 3, 11)) == early
+    off = ReminderStep("Off", 1, 7, enabled=False)
+    assert rules.next_reminder_step(due, [off], {}, D(2026, 5, 1)) is None
+
+
+def test_entry_after_the_reminders_sent():
+    due = D(2026, 3, 10)
+    steps = [PURRING, VARSEL]
+    on_time = {PURRING: D(2026, 3, 24), VARSEL: D(2026, 4, 7)}
+    # the notice is due on day 42 (21 April): the invoice enters on day 43
+    assert rules.reminded_entry_date(due, steps, on_time) == D(2026, 4, 22)
+    assert rules.reminded_entry_date(due, steps, on_time) == collection_entry_date(due, steps)
+    late = {PURRING: D(2026, 3, 24), VARSEL: D(2026, 4, 10)}
+    assert rules.reminded_entry_date(due, steps, late) == D(2026, 4, 25)
+    assert rules.reminded_entry_date(due, steps, {PURRING: D(2026, 3, 24)}) is None
+
+
+def test_entry_without_steps_and_by_hand():
+    due = D(2026, 3, 10)
+    assert rules.reminded_entry_date(due, [], {}) == D(2026, 3, 24)
+    assert rules.reminded_entry_date(due, [], {}, delay_days=1) == D(2026, 3, 11)
+    # moved by hand before the notice was even sent
+    moved = rules.reminded_entry_date(due, [PURRING, VARSEL], {}, moved_by_hand_on=D(2026, 3, 30))
+    assert moved == D(2026, 3, 30)
+
+
+def test_problems_carry_codes_and_values():
+    steps = [
+        ReminderStep("P1", 14, 14, fee=Decimal("40")),
+        ReminderStep("P2", 28, 14, fee=Decimal("35")),
+        ReminderStep("Varsel", 42, 10, fee=Decimal("35"), kind="collection_notice"),
+    ]
+    problems = rules.reminder_step_problems(
+        steps, country="no", debtor_type="person", currency="NOK"
+    )
+    assert [p.code for p in problems] == ["fee_above_limit", "too_many_fees", "notice_too_short"]
+    above, many, short = problems
+    assert above.step == "P1"
+    assert above.values["fee"] == "40.00 NOK" and above.values["limit"] == "35.00 NOK"
+    assert many.values["count"] == "3" and many.values["max_count"] == "2"
+    assert short.values["days"] == "10" and short.values["min_days"] == "14"
+    assert [p.text for p in problems] == check_reminder_steps(
+        steps, country="NO", debtor_type="person", currency="NOK"
+    )
+    [early] = rules.reminder_step_problems(
+        [ReminderStep("R", 7, 14, fee=1)], country="FI", debtor_type="person", currency="EUR"
+    )
+    assert early.code == "fee_too_early" and early.values["first_day"] == "14"

@@ -1,7 +1,19 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timezone
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from nordic_billing.collection import AgencyError, adapter_choices, get_adapter_class
+
+_logger = logging.getLogger(__name__)
+
+
+def _naive_utc(value):
+    """An aware datetime from the core as the naive UTC datetime Odoo stores."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 class CollectionBackend(models.Model):
@@ -23,14 +35,29 @@ class CollectionBackend(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     protocol = fields.Selection(
-        [("rest", "Generic REST"), ("soap", "Generic SOAP")],
+        selection="_selection_protocol",
         required=True,
-        default="rest",
-        help="How cases travel; a specific agency may add its own protocol.",
+        default="generic_rest",
+        help="How cases travel: the generic REST or SOAP protocol, or an agency's own adapter.",
     )
     url = fields.Char(string="Service URL", required=True)
+    auth_type = fields.Selection(
+        [("api_key", "API key header"), ("bearer", "Bearer token")],
+        string="Authentication",
+        required=True,
+        default="api_key",
+    )
     api_key = fields.Char(string="API key", groups="base.group_system")
     timeout = fields.Integer(default=30, help="Seconds to wait for one answer.")
+    max_retries = fields.Integer(
+        string="Retries per call",
+        default=2,
+        help="How often one call is repeated at once when the agency is unavailable; the "
+        "scheduled action tries again later after that.",
+    )
+    key_prefix = fields.Char(
+        help="Put in front of every case key, when several databases share one agency account."
+    )
     creates_cases = fields.Boolean(
         string="Creates new cases",
         help="New cases go to this agency. Only one backend per company can have it.",
@@ -44,16 +71,223 @@ class CollectionBackend(models.Model):
         help="Without enabled reminder steps, an invoice enters the draft collection list this "
         "many days after its due date.",
     )
+    settlement_journal_id = fields.Many2one(
+        "account.journal",
+        string="Settlement journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+        help="Journal of the entries that book the agency's remittances.",
+    )
+    clearing_account_id = fields.Many2one(
+        "account.account",
+        string="Remittance account",
+        check_company=True,
+        help="Debited with what the agency pays out (e.g. an agency clearing account that the "
+        "bank payment is reconciled with).",
+    )
+    interest_account_id = fields.Many2one(
+        "account.account",
+        string="Interest account",
+        check_company=True,
+        help="Late-payment interest the agency collected for us.",
+    )
+    fee_account_id = fields.Many2one(
+        "account.account",
+        string="Fee account",
+        check_company=True,
+        help="Reminder fees the agency collected beyond the open reminder-fee invoices.",
+    )
+    cost_account_id = fields.Many2one(
+        "account.account",
+        string="Collection cost account",
+        check_company=True,
+        help="Collection costs the agency charges or passes on.",
+    )
+    other_account_id = fields.Many2one(
+        "account.account",
+        string="Other postings account",
+        check_company=True,
+        help="Any other posting of the agency, such as its commission.",
+    )
+    updates_since = fields.Datetime(
+        string="Updates read up to",
+        readonly=True,
+        copy=False,
+        help="The latest case change read from the agency.",
+    )
+    settlements_since = fields.Datetime(
+        string="Settlements read up to",
+        readonly=True,
+        copy=False,
+        help="The latest settlement line read from the agency.",
+    )
+    sync_error = fields.Text(string="Last sync error", readonly=True, copy=False)
+    case_ids = fields.One2many("collection.case", "backend_id", string="Cases")
+    case_count = fields.Integer(compute="_compute_case_count")
 
     _creates_cases_uniq = models.UniqueIndex(
         "(company_id) WHERE creates_cases AND active",
         "Only one active agency per company can create new cases.",
     )
 
-    @api.constrains("delay_days", "timeout")
+    @api.model
+    def _selection_protocol(self):
+        return adapter_choices()
+
+    @api.constrains("delay_days", "timeout", "max_retries")
     def _check_positive(self):
         for backend in self:
-            if backend.delay_days < 0 or backend.timeout <= 0:
+            if backend.delay_days < 1 or backend.timeout <= 0 or backend.max_retries < 0:
                 raise ValidationError(
-                    self.env._("Delay days cannot be negative and the timeout must be positive.")
+                    self.env._(
+                        "The days after the due date must be at least 1, the timeout positive "
+                        "and the retries not negative."
+                    )
                 )
+
+    @api.constrains("active", "company_id")
+    def _check_no_factoring(self):
+        for backend in self.filtered("active"):
+            if backend.company_id.collection_factoring_in_use:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s finances its invoices by factoring: debt collection cannot "
+                        "be combined with a factoring integration. Turn off 'Factoring in use' in "
+                        "the Invoicing settings before you activate a collection agency.",
+                        company=backend.company_id.display_name,
+                    )
+                )
+
+    @api.depends("case_ids")
+    def _compute_case_count(self):
+        counts = dict(
+            self.env["collection.case"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            )
+        )
+        for backend in self:
+            backend.case_count = counts.get(backend, 0)
+
+    @api.model
+    def _creating_backend(self, company):
+        """The active backend of ``company`` that receives new cases (empty when none)."""
+        return self.search([("company_id", "=", company.id), ("creates_cases", "=", True)], limit=1)
+
+    # ------------------------------------------------------------------
+    # Connection
+    # ------------------------------------------------------------------
+    def _get_adapter(self):
+        """The core adapter of this agency; use it as a context manager."""
+        self.ensure_one()
+        backend = self.sudo()
+        return get_adapter_class(backend.protocol)(
+            backend.url,
+            api_key=backend.api_key or "",
+            auth_type=backend.auth_type,
+            timeout=backend.timeout,
+            connect_timeout=min(10, backend.timeout),
+            max_retries=backend.max_retries,
+            backoff=self._retry_backoff(),
+        )
+
+    @api.model
+    def _retry_backoff(self):
+        """Seconds before the first repeat of a call (doubling for the next ones)."""
+        return float(
+            self.env["ir.config_parameter"].sudo().get_param("collection_connector.backoff", 0.5)
+        )
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with self._get_adapter() as adapter:
+                adapter.ping()
+        except AgencyError as exc:
+            raise UserError(
+                self.env._("The agency could not be reached: %(error)s", error=exc.message)
+            ) from exc
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(agency)s answered.", agency=self.name),
+                "sticky": False,
+            },
+        }
+
+    def action_make_creating(self):
+        """Let this agency receive the new cases of its company; cases already sent stay."""
+        self.ensure_one()
+        others = self.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("creates_cases", "=", True),
+                ("id", "!=", self.id),
+            ]
+        )
+        others.creates_cases = False
+        self.flush_model(["creates_cases"])
+        self.creates_cases = True
+        return True
+
+    def action_view_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "collection_connector.collection_case_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_sync_now(self):
+        """Pull the agency's updates and settlements now and book them."""
+        for backend in self:
+            backend._pull()
+        return True
+
+    # ------------------------------------------------------------------
+    # Pulling updates and settlements
+    # ------------------------------------------------------------------
+    def _pull(self):
+        """Read the agency's case updates and settlement lines and book what is new.
+
+        Safe to repeat: updates are snapshots, settlement lines are kept once by their id and
+        booked once. Agency errors are kept on the backend and raised for a caller at the
+        screen; the scheduled action logs them and goes on with the next agency.
+        """
+        self.ensure_one()
+        try:
+            with self._get_adapter() as adapter:
+                updates = adapter.list_updates(since=self.updates_since or None)
+                settlements = adapter.list_settlements(since=self.settlements_since or None)
+        except AgencyError as exc:
+            self.sync_error = exc.message
+            raise
+        self.env["collection.case"]._apply_updates(self, updates)
+        if updates:
+            self.updates_since = _naive_utc(max(update.updated_at for update in updates))
+        self.env["collection.settlement.line"]._store_lines(self, settlements)
+        if settlements:
+            self.settlements_since = _naive_utc(max(line.created_at for line in settlements))
+        self.sync_error = False
+        self.env["collection.settlement.line"].search(
+            [("backend_id", "=", self.id), ("state", "!=", "booked")]
+        )._book()
+        return True
+
+    @api.model
+    def _cron_pull(self):
+        """Scheduled action: pull every active agency, one committed transaction each."""
+        Cron = self.env["ir.cron"]
+        backends = self.search([("active", "=", True)])
+        Cron._commit_progress(remaining=len(backends))
+        for backend in backends:
+            try:
+                backend._pull()
+            except AgencyError as exc:
+                self.env.cr.rollback()
+                backend.sync_error = exc.message
+                _logger.warning("Collection agency %s: %s", backend.name, exc.message)
+            if not Cron._commit_progress(1):
+                break

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .base import DEBTOR_TYPES, amount_str, to_decimal
@@ -120,6 +120,62 @@ def collection_entry_date(
     return max(step.due_date(due_date) for step in enabled) + dt.timedelta(days=1)
 
 
+def next_reminder_step(
+    due_date: dt.date,
+    steps: Iterable[ReminderStep],
+    sent_on: Mapping[ReminderStep, dt.date],
+    today: dt.date,
+) -> ReminderStep | None:
+    """The reminder step to send today for an invoice due on ``due_date``, or None.
+
+    ``sent_on`` maps each step already sent for the invoice to the day it went out. Enabled
+    steps go one after another in the order of their ``delay_days`` (then as given): the next
+    one is the first that was not sent yet, sent on its own day; when an earlier step went out
+    late, the later ones move by as many days, so the time between the steps stays as
+    configured (a collection notice never follows a late reminder too soon). Nothing is sent
+    before the first overdue day. None when every enabled step was sent or the next one's day
+    has not come.
+    """
+    enabled = sorted((step for step in steps if step.enabled), key=lambda step: step.delay_days)
+    shift = dt.timedelta(0)
+    for step in enabled:
+        sent = sent_on.get(step)
+        if sent is not None:
+            shift = max(shift, sent - step.send_date(due_date))
+            continue
+        day = max(step.send_date(due_date) + shift, due_date + dt.timedelta(days=1))
+        return step if today >= day else None
+    return None
+
+
+def reminded_entry_date(
+    due_date: dt.date,
+    steps: Iterable[ReminderStep],
+    sent_on: Mapping[ReminderStep, dt.date],
+    *,
+    delay_days: int = DEFAULT_DELAY_DAYS,
+    moved_by_hand_on: dt.date | None = None,
+) -> dt.date | None:
+    """:func:`collection_entry_date` for an invoice whose reminders are sent as they happened.
+
+    A step's payment time counts from the day it was really sent (``sent_on``, as in
+    :func:`next_reminder_step`), so a reminder that went out late moves the entry day too.
+    None while an enabled step has not been sent: the invoice is still in the reminder run
+    (staff can move it by hand). A hand move wins as in :func:`collection_entry_date`.
+    """
+    steps = list(steps)
+    planned = collection_entry_date(
+        due_date, steps, delay_days=delay_days, moved_by_hand_on=moved_by_hand_on
+    )
+    if moved_by_hand_on is not None:
+        return planned
+    enabled = [step for step in steps if step.enabled]
+    if any(step not in sent_on for step in enabled):
+        return None
+    actual = [sent_on[step] + dt.timedelta(days=step.payment_days + 1) for step in enabled]
+    return max([planned, *actual])
+
+
 def is_due_for_collection(
     due_date: dt.date,
     today: dt.date,
@@ -169,6 +225,123 @@ class ReminderRuleError(ValueError):
         super().__init__("\n".join(problems))
 
 
+@dataclass(frozen=True)
+class ReminderProblem:
+    """One way reminder steps break a country's rules.
+
+    ``text`` is the English message; ``code`` and ``values`` let a caller word it in another
+    language. Codes: ``negative_fee``, ``currency`` (the fee cannot be checked in this
+    currency), ``fee_above_limit``, ``fee_too_early``, ``too_many_fees``, ``notice_too_short``.
+    ``values`` holds the figures as display strings (``step``, ``fee``, ``limit``, ``currency``,
+    ``rule_currency``, ``day``, ``first_day``, ``count``, ``max_count``, ``days``, ``min_days``)
+    and the rules' ``label``, ``country`` and ``debtor_type``.
+    """
+
+    code: str
+    text: str
+    step: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+def reminder_step_problems(
+    steps: Iterable[ReminderStep],
+    *,
+    country: str,
+    debtor_type: str,
+    currency: str,
+    rules: Mapping[tuple[str, str], ReminderRules] | None = None,
+) -> list[ReminderProblem]:
+    """Every way the enabled ``steps`` break the rules for ``country`` and ``debtor_type``
+    (``person`` / ``company``); empty when they are fine or the country has no rules."""
+    if debtor_type not in DEBTOR_TYPES:
+        raise ValueError(f"debtor type is one of {', '.join(DEBTOR_TYPES)}")
+    country = (country or "").upper()
+    rule = (DEFAULT_REMINDER_RULES if rules is None else rules).get((country, debtor_type))
+    enabled = [step for step in steps if step.enabled]
+    problems = [
+        ReminderProblem(
+            "negative_fee",
+            f"Step '{s.name}': the reminder fee must not be negative.",
+            s.name,
+            {"step": s.name},
+        )
+        for s in enabled
+        if s.fee < 0
+    ]
+    if rule is None:
+        return problems
+    common = {"label": rule.label, "country": country, "debtor_type": debtor_type}
+    charged = [step for step in enabled if step.fee > 0]
+    if charged and currency != rule.currency:
+        problems.append(
+            ReminderProblem(
+                "currency",
+                f"The {rule.label} reminder fee limit is in {rule.currency}; fees in {currency} "
+                "cannot be checked against it.",
+                values={**common, "rule_currency": rule.currency, "currency": currency},
+            )
+        )
+        charged = []
+    limit = f"{amount_str(rule.max_fee)} {rule.currency}"
+    for step in charged:
+        if step.fee > rule.max_fee:
+            fee = f"{amount_str(step.fee)} {currency}"
+            problems.append(
+                ReminderProblem(
+                    "fee_above_limit",
+                    f"Step '{step.name}': the reminder fee {fee} is "
+                    f"above the {rule.label} limit of {limit} per reminder.",
+                    step.name,
+                    {**common, "step": step.name, "fee": fee, "limit": limit},
+                )
+            )
+        if step.delay_days < rule.first_fee_day:
+            problems.append(
+                ReminderProblem(
+                    "fee_too_early",
+                    f"Step '{step.name}' is sent on day {step.delay_days} after the due date: a "
+                    f"{rule.label} reminder may carry a fee only from day {rule.first_fee_day}.",
+                    step.name,
+                    {
+                        **common,
+                        "step": step.name,
+                        "day": str(step.delay_days),
+                        "first_day": str(rule.first_fee_day),
+                    },
+                )
+            )
+    if rule.max_charged_steps is not None and len(charged) > rule.max_charged_steps:
+        problems.append(
+            ReminderProblem(
+                "too_many_fees",
+                f"{len(charged)} steps charge a reminder fee; the {rule.label} rules allow at "
+                f"most {rule.max_charged_steps}.",
+                values={
+                    **common,
+                    "count": str(len(charged)),
+                    "max_count": str(rule.max_charged_steps),
+                },
+            )
+        )
+    for step in enabled:
+        if step.kind == "collection_notice" and step.payment_days < rule.notice_payment_days:
+            problems.append(
+                ReminderProblem(
+                    "notice_too_short",
+                    f"Step '{step.name}': a {rule.label} collection notice must give at least "
+                    f"{rule.notice_payment_days} days to pay, not {step.payment_days}.",
+                    step.name,
+                    {
+                        **common,
+                        "step": step.name,
+                        "days": str(step.payment_days),
+                        "min_days": str(rule.notice_payment_days),
+                    },
+                )
+            )
+    return problems
+
+
 def check_reminder_steps(
     steps: Iterable[ReminderStep],
     *,
@@ -177,50 +350,13 @@ def check_reminder_steps(
     currency: str,
     rules: Mapping[tuple[str, str], ReminderRules] | None = None,
 ) -> list[str]:
-    """Every way the enabled ``steps`` break the rules for ``country`` and ``debtor_type``
-    (``person`` / ``company``); empty when they are fine or the country has no rules."""
-    if debtor_type not in DEBTOR_TYPES:
-        raise ValueError(f"debtor type is one of {', '.join(DEBTOR_TYPES)}")
-    rule = (DEFAULT_REMINDER_RULES if rules is None else rules).get(
-        ((country or "").upper(), debtor_type)
-    )
-    enabled = [step for step in steps if step.enabled]
-    problems = [
-        f"Step '{s.name}': the reminder fee must not be negative." for s in enabled if s.fee < 0
+    """The messages of :func:`reminder_step_problems`, in English."""
+    return [
+        problem.text
+        for problem in reminder_step_problems(
+            steps, country=country, debtor_type=debtor_type, currency=currency, rules=rules
+        )
     ]
-    if rule is None:
-        return problems
-    charged = [step for step in enabled if step.fee > 0]
-    if charged and currency != rule.currency:
-        problems.append(
-            f"The {rule.label} reminder fee limit is in {rule.currency}; fees in {currency} "
-            "cannot be checked against it."
-        )
-        charged = []
-    limit = f"{amount_str(rule.max_fee)} {rule.currency}"
-    for step in charged:
-        if step.fee > rule.max_fee:
-            problems.append(
-                f"Step '{step.name}': the reminder fee {amount_str(step.fee)} {currency} is "
-                f"above the {rule.label} limit of {limit} per reminder."
-            )
-        if step.delay_days < rule.first_fee_day:
-            problems.append(
-                f"Step '{step.name}' is sent on day {step.delay_days} after the due date: a "
-                f"{rule.label} reminder may carry a fee only from day {rule.first_fee_day}."
-            )
-    if rule.max_charged_steps is not None and len(charged) > rule.max_charged_steps:
-        problems.append(
-            f"{len(charged)} steps charge a reminder fee; the {rule.label} rules allow at most "
-            f"{rule.max_charged_steps}."
-        )
-    for step in enabled:
-        if step.kind == "collection_notice" and step.payment_days < rule.notice_payment_days:
-            problems.append(
-                f"Step '{step.name}': a {rule.label} collection notice must give at least "
-                f"{rule.notice_payment_days} days to pay, not {step.payment_days}."
-            )
-    return problems
 
 
 def validate_reminder_steps(steps: Iterable[ReminderStep], **kwargs) -> None:
