@@ -98,16 +98,24 @@ def test_consumer_einvoice_carries_address_and_operator_and_full_address():
 
 def test_missing_channel_data_is_named_before_sending():
     bare = Party(name="Matti", customer_number="M-2")
-    assert invoice_problems("email", bare) == ["the e-mail channel needs an e-mail address"]
-    assert invoice_problems("paper", bare) == [
+
+    def texts(*args):
+        return [str(problem) for problem in invoice_problems(*args)]
+
+    assert texts("email", bare) == ["the e-mail channel needs an e-mail address"]
+    assert texts("paper", bare) == [
         "the paper channel needs the address (street, postal code, city)"
     ]
-    assert invoice_problems("consumer_einvoice", MAIJA) == [
+    assert texts("consumer_einvoice", MAIJA) == [
         "an e-invoice needs the e-invoice address",
         "an e-invoice needs the operator (intermediator) code",
     ]
-    assert invoice_problems("fax", MAIJA) == ["unknown invoicing channel 'fax'"]
-    assert invoice_problems("email", MAIJA, "x" * 41)
+    assert texts("fax", MAIJA) == ["unknown invoicing channel 'fax'"]
+    assert [p.code for p in invoice_problems("email", MAIJA, "x" * 41)] == ["bad_number"]
+    partial = Party(name="Matti", street="Katu 2", city="Oulu")
+    [problem] = invoice_problems("paper", partial)
+    assert (problem.code, problem.detail) == ("no_address", ("paper", "zip"))
+    assert invoice_problems("direct_payment", partial)[0].detail == ("direct_payment", "zip")
     with pytest.raises(ValueError, match="e-mail address"):
         build("email", bare)
     with pytest.raises(ValueError, match="due date"):

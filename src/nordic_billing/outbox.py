@@ -19,6 +19,9 @@ anything else (a bug, bad local data)     error      none
 
 Backoff doubles from ``base`` up to ``cap``. After ``max_attempts`` tries a record waits for a
 person; an ``unknown`` record keeps its state so that nobody mistakes it for "not sent".
+
+``Decision.reason`` names the case (see :data:`REASONS`) so that a user interface can say it in
+the user's language; ``message`` says it in English with the technical detail.
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ from nordic_billing.procountor import (
 DONE = "done"
 ERROR = "error"
 UNKNOWN = "unknown"
+REASONS = (
+    "unknown",  # no answer; the next try looks the object up first
+    "unknown_given_up",  # still no answer after the last automatic try
+    "unavailable",  # not reachable; tried again later
+    "unavailable_given_up",  # not reachable, and no automatic try is left
+    "refused",  # 400: the data broke a rule (field and code say which)
+    "forbidden",  # 403: the API user may not, or not in this state
+    "login",  # 401: credentials refused
+    "not_found",  # 404
+    "other",  # another answer of the remote
+    "local",  # failed before or after talking to the remote (bad local data, a bug)
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class Decision:
     message: str
     field: str = ""  # the remote's name of the field at fault, when it gave one
     code: str = ""  # the remote's validation code, when it gave one
+    reason: str = "other"  # one of REASONS
+    detail: str = ""  # the technical text of the failure
 
     @property
     def retryable(self) -> bool:
@@ -75,27 +92,36 @@ def decide_failure(
     """The decision after try number ``attempts`` (1-based) failed with ``exc``."""
     policy = policy or BackoffPolicy()
     retry_in = policy.delay(attempts) if attempts < policy.max_attempts else None
+    detail = str(exc)
     if not isinstance(exc, ProcountorError):
-        return Decision(ERROR, None, f"{type(exc).__name__}: {exc}")
+        detail = f"{type(exc).__name__}: {exc}"
+        return Decision(ERROR, None, detail, reason="local", detail=detail)
     field, code = exc.field, exc.code
+
+    def decision(state, retry, reason, message):
+        return Decision(state, retry, message, field, code, reason, detail)
+
     if isinstance(exc, ProcountorUnknownOutcomeError):
-        message = f"Outcome unknown, the next try looks it up first: {exc}"
         if retry_in is None:
             message = f"Outcome still unknown after {attempts} tries; Retry looks it up: {exc}"
-        return Decision(UNKNOWN, retry_in, message, field, code)
+            return decision(UNKNOWN, None, "unknown_given_up", message)
+        message = f"Outcome unknown, the next try looks it up first: {exc}"
+        return decision(UNKNOWN, retry_in, "unknown", message)
     if exc.retryable:
         message = f"Not reachable, tried {attempts} time(s): {exc}"
-        return Decision(ERROR, retry_in, message, field, code)
+        reason = "unavailable" if retry_in is not None else "unavailable_given_up"
+        return decision(ERROR, retry_in, reason, message)
     if isinstance(exc, ProcountorValidationError):
         where = f"{field}: {code}" if field else code
-        return Decision(ERROR, None, f"Refused: {where or exc}", field, code)
+        return decision(ERROR, None, "refused", f"Refused: {where or exc}")
     if isinstance(exc, ProcountorPermissionError):
         message = f"Not allowed for this API user or in this state: {exc}"
-        return Decision(ERROR, None, message, field, code)
+        return decision(ERROR, None, "forbidden", message)
     if isinstance(exc, ProcountorAuthError):
-        return Decision(ERROR, None, f"Login refused, check the credentials: {exc}", field, code)
+        return decision(ERROR, None, "login", f"Login refused, check the credentials: {exc}")
     if isinstance(exc, ProcountorNotFoundError):
-        return Decision(ERROR, None, f"Not found: {exc}", field, code)
+        return decision(ERROR, None, "not_found", f"Not found: {exc}")
     if exc.status is None:  # a broken answer rather than a refusal
-        return Decision(ERROR, retry_in, str(exc), field, code)
-    return Decision(ERROR, None, str(exc), field, code)
+        reason = "unavailable" if retry_in is not None else "unavailable_given_up"
+        return decision(ERROR, retry_in, reason, str(exc))
+    return decision(ERROR, None, "other", str(exc))

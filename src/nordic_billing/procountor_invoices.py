@@ -68,6 +68,7 @@ LANGUAGES = {
     "no": "NORWEGIAN",
     "sv": "SWEDISH",
 }
+_ADDRESS_LABELS = {"street": "street", "zip": "postal code", "city": "city"}
 # An IBAN-shaped e-invoice address (a consumer's bank account) as opposed to an OVT code.
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$")
 
@@ -102,6 +103,22 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Something that keeps an invoice from going out.
+
+    ``code`` names the case for a user interface to say in the user's language (with
+    ``detail``: the channel, the missing address parts); ``text`` says it in English.
+    """
+
+    code: str
+    text: str
+    detail: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class PartnerChannel:
     """A customer's invoicing channel as Procountor's register has it, in our terms."""
 
@@ -124,37 +141,54 @@ def remote_channel(channel: str, party: Party) -> tuple[str, str]:
         raise ValueError(f"unknown invoicing channel {channel!r}") from None
 
 
-def invoice_problems(channel: str, party: Party, number: str = "x") -> list[str]:
-    """What keeps an invoice to ``party`` from going out by ``channel`` (empty: nothing)."""
+def invoice_problems(channel: str, party: Party, number: str = "x") -> list[Problem]:
+    """What keeps an invoice to ``party`` from going out by ``channel`` (empty: nothing).
+
+    Codes: ``unknown_channel``, ``no_name``, ``bad_number``, ``no_email``, ``no_address``
+    (detail: the channel, then the missing parts: street, zip, city), ``no_einvoice_address``,
+    ``no_einvoice_operator``.
+    """
     if channel not in CHANNELS:
-        return [f"unknown invoicing channel {channel!r}"]
+        return [Problem("unknown_channel", f"unknown invoicing channel {channel!r}", (channel,))]
     problems = []
     if not party.name.strip():
-        problems.append("the customer has no name")
+        problems.append(Problem("no_name", "the customer has no name"))
     if not number or len(number) > ORIGINAL_NUMBER_MAX_LENGTH:
         problems.append(
-            f"the invoice number must have 1 to {ORIGINAL_NUMBER_MAX_LENGTH} characters"
+            Problem(
+                "bad_number",
+                f"the invoice number must have 1 to {ORIGINAL_NUMBER_MAX_LENGTH} characters",
+            )
         )
     invoice_channel, _method = remote_channel(channel, party)
     if invoice_channel == "EMAIL" and not party.email:
-        problems.append("the e-mail channel needs an e-mail address")
+        problems.append(Problem("no_email", "the e-mail channel needs an e-mail address"))
     if invoice_channel in ("MAIL", "ELECTRONIC_INVOICE"):
         missing = [
-            label
-            for label, value in (
-                ("street", party.street),
-                ("postal code", party.zip),
-                ("city", party.city),
-            )
+            part
+            for part, value in (("street", party.street), ("zip", party.zip), ("city", party.city))
             if not value.strip()
         ]
         if missing:
-            problems.append(f"the {channel} channel needs the address ({', '.join(missing)})")
+            labels = ", ".join(_ADDRESS_LABELS[part] for part in missing)
+            problems.append(
+                Problem(
+                    "no_address",
+                    f"the {channel} channel needs the address ({labels})",
+                    (channel, *missing),
+                )
+            )
     if invoice_channel == "ELECTRONIC_INVOICE":
         if not party.einvoice_address.strip():
-            problems.append("an e-invoice needs the e-invoice address")
+            problems.append(
+                Problem("no_einvoice_address", "an e-invoice needs the e-invoice address")
+            )
         if not party.einvoice_operator.strip():
-            problems.append("an e-invoice needs the operator (intermediator) code")
+            problems.append(
+                Problem(
+                    "no_einvoice_operator", "an e-invoice needs the operator (intermediator) code"
+                )
+            )
     return problems
 
 
@@ -186,7 +220,7 @@ def build_sales_invoice(
 ) -> dict:
     """The ``POST /invoices`` payload; raises ``ValueError`` naming every problem found."""
     lines = list(lines)
-    problems = invoice_problems(channel, party, number)
+    problems = [str(p) for p in invoice_problems(channel, party, number)]
     if not lines:
         problems.append("the invoice has no lines")
     if due_date < invoice_date:
