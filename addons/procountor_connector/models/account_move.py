@@ -87,11 +87,43 @@ class AccountMove(models.Model):
             )
         return lines
 
+    def _procountor_problem_text(self, problem):
+        """A problem of the core's ``invoice_problems``, in the user's language."""
+        code = problem.code
+        if code == "no_address":
+            channel, *missing = problem.detail
+            labels = {
+                "street": self.env._("street"),
+                "zip": self.env._("postal code"),
+                "city": self.env._("city"),
+            }
+            channels = dict(
+                self.env["res.partner"]
+                ._fields["procountor_invoice_channel"]
+                ._description_selection(self.env)
+            )
+            return self.env._(
+                "the %(channel)s channel needs the address (%(missing)s)",
+                channel=channels.get(channel, channel),
+                missing=", ".join(labels.get(part, part) for part in missing),
+            )
+        texts = {
+            "no_name": self.env._("the customer has no name"),
+            "bad_number": self.env._("the invoice number must have 1 to 40 characters"),
+            "no_email": self.env._("the e-mail channel needs an e-mail address"),
+            "no_einvoice_address": self.env._("an e-invoice needs the e-invoice address"),
+            "no_einvoice_operator": self.env._(
+                "an e-invoice needs the operator (intermediator) code"
+            ),
+        }
+        return texts.get(code, str(problem))
+
     def _procountor_invoice_payload(self):
         """The ``POST /invoices`` payload; raises ``UserError`` saying what is missing."""
         self.ensure_one()
         partner = self.commercial_partner_id
-        if not partner.procountor_invoice_channel:
+        channel = partner.procountor_invoice_channel
+        if not channel:
             raise UserError(
                 self.env._(
                     "%(invoice)s: %(partner)s has no invoicing channel.",
@@ -99,23 +131,35 @@ class AccountMove(models.Model):
                     partner=partner.display_name,
                 )
             )
-        try:
-            return procountor_invoices.build_sales_invoice(
-                number=self.name,
-                invoice_date=self.invoice_date,
-                due_date=self.invoice_date_due or self.invoice_date,
-                party=self._procountor_party(),
-                lines=self._procountor_lines(),
-                channel=partner.procountor_invoice_channel,
-                currency=self.currency_id.name,
-                reference=self.payment_reference or "",
-            )
-        except ValueError as error:
+        party = self._procountor_party()
+        lines = self._procountor_lines()
+        due_date = self.invoice_date_due or self.invoice_date
+        problems = [
+            self._procountor_problem_text(problem)
+            for problem in procountor_invoices.invoice_problems(channel, party, self.name)
+        ]
+        if not lines:
+            problems.append(self.env._("the invoice has no lines"))
+        if due_date < self.invoice_date:
+            problems.append(self.env._("the due date is before the invoice date"))
+        if problems:
             raise UserError(
                 self.env._(
-                    "%(invoice)s cannot be sent: %(problems)s", invoice=self.name, problems=error
+                    "%(invoice)s cannot be sent: %(problems)s",
+                    invoice=self.name,
+                    problems="; ".join(problems),
                 )
-            ) from error
+            )
+        return procountor_invoices.build_sales_invoice(
+            number=self.name,
+            invoice_date=self.invoice_date,
+            due_date=due_date,
+            party=party,
+            lines=lines,
+            channel=channel,
+            currency=self.currency_id.name,
+            reference=self.payment_reference or "",
+        )
 
     def action_procountor_transfer(self):
         """Queue the chosen invoices for Procountor to create, approve and send by channel."""

@@ -240,10 +240,11 @@ class ProcountorExchange(models.Model):
                 getattr(self, f"_send_{self.kind}")(client, progress)
         except Exception as error:
             decision = outbox.decide_failure(error, attempts, outbox.BackoffPolicy())
-            message = decision.message
             if isinstance(error, UserError | ValidationError):
                 message = error.args[0]
-            elif not isinstance(error, ProcountorError):
+            else:
+                message = f"{self._procountor_failure_text(decision, attempts)}\n{decision.detail}"
+            if not isinstance(error, ProcountorError | UserError):
                 _logger.exception("Procountor exchange %s failed", self.display_name)
             if isinstance(error, ProcountorPermissionError):
                 self.backend_id._procountor_denied(KIND_ACCESS[self.kind], error)
@@ -269,6 +270,38 @@ class ProcountorExchange(models.Model):
                 next_try=False,
             )
         self.write(vals)
+
+    def _procountor_failure_text(self, decision, attempts):
+        """What went wrong, in the user's language (the technical detail follows it)."""
+        reason = decision.reason
+        if reason == "unknown":
+            return self.env._(
+                "No answer came: the next try looks it up in Procountor before sending again."
+            )
+        if reason == "unknown_given_up":
+            return self.env._(
+                "No answer came in %s tries: Send now looks it up in Procountor before sending "
+                "again.",
+                attempts,
+            )
+        if reason == "unavailable":
+            return self.env._("Procountor could not be reached; it is tried again by itself.")
+        if reason == "unavailable_given_up":
+            return self.env._(
+                "Procountor could not be reached in %s tries: press Send now when it is back.",
+                attempts,
+            )
+        if reason == "refused":
+            return self.env._("Procountor refused the data.")
+        if reason == "forbidden":
+            return self.env._("The Procountor API user may not do this, or not in this state.")
+        if reason == "login":
+            return self.env._("Procountor refused the login: check the connection's credentials.")
+        if reason == "not_found":
+            return self.env._("Not found in Procountor.")
+        if reason == "local":
+            return self.env._("Could not be sent.")
+        return self.env._("Procountor answered with an error.")
 
     def _send_voucher(self, client, progress):
         result = client.create_ledger_receipt_once(self._procountor_payload())

@@ -56,7 +56,7 @@ class TestExchange(ProcountorCase):
         before = fields.Datetime.now()
         exchange.action_send()
         self.assertRecordValues(exchange, [{"state": "error", "retryable": True, "attempts": 1}])
-        self.assertIn("Not reachable", exchange.error_message)
+        self.assertIn("could not be reached; it is tried again", exchange.error_message)
         self.assertGreaterEqual(exchange.next_try, before + timedelta(minutes=4))
         # Not due yet: the scheduled push leaves it alone.
         self.run_cron("ir_cron_procountor_push")

@@ -113,7 +113,9 @@ class TestInvoices(ProcountorBillingCase):
         message = str(caught.exception)
         self.assertIn(bad.name, message)
         self.assertIn("e-invoice address", message)
-        self.assertIn("address (street, postal code, city)", message)
+        self.assertIn(
+            "the Consumer e-invoice channel needs the address (street, postal code, city)", message
+        )
         self.assertNotIn(good.name, message)
         self.assertFalse(self.env["procountor.exchange"].search([("kind", "=", "invoice")]))
         self.member_b.procountor_invoice_channel = False
