@@ -174,8 +174,10 @@ class ProcountorBackend(models.Model):
         "unfinished, for the accountant.",
     )
     exchange_ids = fields.One2many("procountor.exchange", "backend_id", string="Exchanges")
-    exchange_count = fields.Integer(compute="_compute_exchange_counts")
-    exchange_problem_count = fields.Integer(compute="_compute_exchange_counts")
+    exchange_count = fields.Integer(string="Outbox", compute="_compute_exchange_counts")
+    exchange_problem_count = fields.Integer(
+        string="Needs attention", compute="_compute_exchange_counts"
+    )
 
     # Invoices
     payment_journal_id = fields.Many2one(

@@ -17,11 +17,11 @@ _logger = logging.getLogger(__name__)
 # A worker that took an exchange owns it this long; after that it is due again (the worker
 # died), and the next push looks the object up by our key before creating it.
 SENDING_LEASE = timedelta(minutes=15)
-# Which access field a refusal (403) of each kind switches off.
+# Which access field a refusal (403) to create each kind switches off. A 403 on an approve or a
+# send may only mean the object's state forbids it, and switches nothing off.
 KIND_ACCESS = {
-    "voucher": "access_vouchers",
-    "invoice": "access_invoices",
-    "invoice_send": "access_invoices",
+    "voucher": ("access_vouchers", "/ledgerreceipts"),
+    "invoice": ("access_invoices", "/invoices"),
 }
 
 
@@ -246,8 +246,9 @@ class ProcountorExchange(models.Model):
                 message = f"{self._procountor_failure_text(decision, attempts)}\n{decision.detail}"
             if not isinstance(error, ProcountorError | UserError):
                 _logger.exception("Procountor exchange %s failed", self.display_name)
-            if isinstance(error, ProcountorPermissionError):
-                self.backend_id._procountor_denied(KIND_ACCESS[self.kind], error)
+            access = KIND_ACCESS.get(self.kind)
+            if isinstance(error, ProcountorPermissionError) and access and error.path == access[1]:
+                self.backend_id._procountor_denied(access[0], error)
             vals.update(
                 progress,
                 state=decision.state,

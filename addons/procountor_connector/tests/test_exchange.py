@@ -91,6 +91,21 @@ class TestExchange(ProcountorCase):
         self.assertIn("transactions[1].account: ACCOUNT_INACTIVE", exchange.error_message)
         self.assertFalse(self.receipts())
 
+    def test_403_on_vouchers_turns_them_off_until_tested_again(self):
+        exchange = self.club_voucher()
+        self.sandbox.state.add_api_user(DEFAULT_API_KEY, permissions={"coa"})
+        exchange.action_send()
+        self.assertRecordValues(exchange, [{"state": "error", "retryable": False}])
+        self.assertIn("may not do this", exchange.error_message)
+        self.assertEqual(self.backend.access_vouchers, "denied")
+        self.run_cron("ir_cron_procountor_weekly_vouchers")
+        self.assertIn("may not use memo vouchers", self.backend.sync_message)
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.access_vouchers, "denied")
+        self.sandbox.state.add_api_user(DEFAULT_API_KEY)  # the right granted in Procountor
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.access_vouchers, "allowed")
+
     def test_request_breaking_the_contract_is_an_error_on_the_exchange(self):
         exchange = self.club_voucher()
         payload = json.loads(exchange.payload)
