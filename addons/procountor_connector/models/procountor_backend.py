@@ -3,6 +3,7 @@
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -754,9 +755,17 @@ class ProcountorBackend(models.Model):
         if not moves:
             return False
         by_remote = {move.procountor_invoice_id: move for move in moves}
+        since = self.invoice_version or None
+        if not since:
+            # The first time, invoices changed since the first transfer (a day earlier, for
+            # Procountor's local time), not every invoice the company ever had.
+            first = self.env["procountor.exchange"].search(
+                [("backend_id", "=", self.id), ("kind", "=", "invoice")], order="id", limit=1
+            )
+            since = (first.create_date or fields.Datetime.now()) - timedelta(days=1)
         try:
             with self._procountor_client() as client:
-                changed = client.search_invoices(version_start=self.invoice_version or None)
+                changed = client.search_invoices(version_start=since)
                 latest = self.invoice_version or ""
                 for invoice in changed:
                     latest = max(latest, str(invoice.get("version") or ""))
