@@ -46,7 +46,7 @@ class SandboxMixin:
         return super()._request_handler(s, r, **kw)
 
     @contextmanager
-    def short_timeouts(self, seconds=0.3):
+    def short_timeouts(self, seconds=1.0):
         """The backend answers within ``seconds`` or gives up (a timeout)."""
         self.backend.timeout = seconds
         with patch.object(type(self), "_keep_short_timeouts", True):

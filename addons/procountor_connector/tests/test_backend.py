@@ -61,6 +61,37 @@ class TestBackend(BaseCommon):
         )
         self.assertEqual(env_b["procountor.backend"].search([]).ids, other.ids)
 
+    def test_every_model_with_a_company_has_a_company_rule(self):
+        models = self.env["ir.model"].search([("model", "=like", "procountor.%")])
+        checked = []
+        for model in models:
+            field = self.env[model.model]._fields.get("company_id")
+            if not field or not field.store:
+                continue
+            rules = self.env["ir.rule"].search([("model_id", "=", model.id), ("global", "=", True)])
+            self.assertTrue(
+                any("company_ids" in rule.domain_force for rule in rules),
+                f"{model.model} has no multi-company rule",
+            )
+            checked.append(model.model)
+        self.assertEqual(len(checked), 6)
+
+    def test_plain_user_sees_no_outbox_and_user_cannot_configure(self):
+        with self.assertRaises(AccessError):
+            self.env["procountor.exchange"].with_user(self.user_plain).search([])
+        user = new_test_user(
+            self.env,
+            login="pc-user",
+            groups="base.group_user,procountor_connector.group_procountor_user",
+        )
+        self.assertTrue(self.env["procountor.exchange"].with_user(user).search_count([]) >= 0)
+        with self.assertRaises(AccessError):
+            self.backend.with_user(user).write({"name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.env["procountor.account"].with_user(user).create(
+                {"backend_id": self.backend.id, "code": "9999", "name": "x"}
+            )
+
     def test_neutralize_wipes_credentials(self):
         self.env.flush_all()
         for query in get_neutralization_queries(["procountor_connector"]):

@@ -120,7 +120,7 @@ class TestExchange(ProcountorCase):
 
     def test_timeout_after_the_voucher_was_stored_does_not_duplicate_it(self):
         exchange = self.club_voucher()
-        self.sandbox.faults.store_then_timeout(2.0)
+        self.sandbox.faults.store_then_timeout(3.0)
         with self.short_timeouts():
             exchange.action_send()
         self.assertEqual(exchange.state, "done")
@@ -133,7 +133,7 @@ class TestExchange(ProcountorCase):
         exchange = self.club_voucher()
         faults = self.sandbox.faults
         faults.slow(0, 1, method="GET", path="/ledgerreceipts")  # the first look-up goes through
-        faults.store_then_timeout(2.0)  # the voucher is stored, the answer never comes
+        faults.store_then_timeout(3.0)  # the voucher is stored, the answer never comes
         faults.server_error(4, method="GET", path="/ledgerreceipts")  # the look-up after fails
         with self.short_timeouts():
             self.run_cron("ir_cron_procountor_push")
