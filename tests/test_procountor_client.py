@@ -21,6 +21,7 @@ from nordic_billing.procountor import (
     ProcountorUnknownOutcomeError,
     ProcountorValidationError,
     RetryPolicy,
+    TokenCache,
     is_paid,
 )
 from nordic_billing.sandbox.procountor import (
@@ -166,6 +167,54 @@ def test_wrong_secret(sandbox):
     with client_for(sandbox, secret="wrong") as client, pytest.raises(ProcountorAuthError) as e:
         client.get_coa()
     assert e.value.code == "INVALID_CLIENT"
+
+
+def test_clients_sharing_a_cache_log_in_once(sandbox):
+    cache = TokenCache()
+    with client_for(sandbox, token_cache=cache) as first:
+        first.get_coa()
+    with client_for(sandbox, token_cache=cache) as second:
+        second.get_coa()
+    assert len(requests_to(sandbox, "POST", "/oauth/token")) == 1
+
+
+def test_a_token_refused_is_dropped_from_the_shared_cache(sandbox):
+    cache = TokenCache()
+    with client_for(sandbox, token_cache=cache) as first:
+        first.get_coa()
+    sandbox.state.expire_tokens()
+    with client_for(sandbox, token_cache=cache) as second:
+        second.get_coa()  # 401 with the cached token, then a new one
+    with client_for(sandbox, token_cache=cache) as third:
+        third.get_coa()  # takes the renewed token
+    assert len(requests_to(sandbox, "POST", "/oauth/token")) == 2
+    assert len([r for r in sandbox.state.requests if r[2] == 401]) == 1
+
+
+def test_the_shared_cache_keeps_api_users_and_secrets_apart(sandbox):
+    cache = TokenCache()
+    with client_for(sandbox, token_cache=cache) as full:
+        full.get_coa()
+    with client_for(sandbox, LEAST_PRIVILEGE_API_KEY, token_cache=cache) as least:
+        least.get_coa()
+    with client_for(sandbox, secret="wrong", token_cache=cache) as wrong:
+        with pytest.raises(ProcountorAuthError):
+            wrong.get_coa()
+    assert len(requests_to(sandbox, "POST", "/oauth/token")) == 3
+
+
+def test_cached_tokens_expire_on_the_shared_clock():
+    clock = Clock()
+    cache = TokenCache()
+    state = SandboxState(clock=clock)
+    with start_in_thread(state=state) as sandbox:
+        with client_for(sandbox, clock=clock, token_cache=cache) as first:
+            first.get_coa()
+        clock.now += 3600 - 59  # inside the renewal margin
+        with client_for(sandbox, clock=clock, token_cache=cache) as second:
+            second.get_coa()
+        assert len(requests_to(sandbox, "POST", "/oauth/token")) == 2
+        assert not [r for r in state.requests if r[2] == 401]
 
 
 def test_credentials_do_not_show_secrets():

@@ -263,3 +263,20 @@ def test_any_rows_give_an_exactly_balanced_valid_voucher(allocations, settlement
         for t in income
     ]
     assert len(groups) == len(set(groups))  # one row per account and dimension items
+
+
+def test_week_of_a_day_runs_monday_to_sunday():
+    from nordic_billing.vouchers import week_of
+
+    assert week_of(DAY) == (2026, 47, dt.date(2026, 11, 16), DAY)
+    assert week_of(dt.date(2026, 11, 16)) == (2026, 47, dt.date(2026, 11, 16), DAY)
+    # ISO years: 1 January 2027 is a Friday of week 2026-W53.
+    assert week_of(dt.date(2027, 1, 1))[:2] == (2026, 53)
+
+
+def test_previous_week_is_the_last_full_week():
+    from nordic_billing.vouchers import previous_week
+
+    assert previous_week(dt.date(2026, 11, 23))[:2] == (2026, 47)  # a Monday
+    assert previous_week(DAY)[:2] == (2026, 46)  # a Sunday: its own week is not over
+    assert previous_week(dt.date(2027, 1, 4))[:2] == (2026, 53)

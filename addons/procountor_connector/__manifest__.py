@@ -16,7 +16,20 @@
     "data": [
         "security/procountor_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/procountor_backend_views.xml",
+        "views/procountor_chart_views.xml",
+        "views/procountor_product_mapping_views.xml",
+        "views/procountor_exchange_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/product_template_views.xml",
+        "wizards/procountor_voucher_wizard_views.xml",
         "views/procountor_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "procountor_connector/static/tests/tours/*.js",
+        ],
+    },
 }

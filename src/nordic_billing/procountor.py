@@ -15,12 +15,15 @@
   and are retried for every method.
 * 4xx answers raise a :class:`ProcountorError` subclass that names field and validation code from
   Procountor's ``{"errors": [{"status", "field", "message"}]}`` body.
+* Clients made one per task can share their access tokens through a :class:`TokenCache`, so
+  that a new client does not log in again while an earlier client's token is still good.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import json
 import logging
 import threading
@@ -246,6 +249,53 @@ PERMISSION_PROBES: dict[str, tuple[str, dict]] = {
 }
 
 
+class TokenCache:
+    """Access tokens shared by the clients of one process.
+
+    Tokens are kept per environment and API user (a digest of base URL and credentials, so a
+    changed secret never reuses an old token). A token the API refuses is dropped for every
+    client. Clients sharing a cache must share a clock (the default ``time.monotonic`` is).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    @staticmethod
+    def key(base_url: str, credentials: Credentials) -> str:
+        text = "\n".join(
+            (
+                base_url.rstrip("/"),
+                credentials.client_id,
+                credentials.client_secret,
+                credentials.api_key,
+            )
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get(self, key: str, now: float) -> tuple[str, float] | None:
+        """``(token, expires)`` of the cached token if it is still good at ``now``."""
+        with self._lock:
+            entry = self._tokens.get(key)
+        if entry is None or now >= entry[1]:
+            return None
+        return entry
+
+    def put(self, key: str, token: str, expires: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, expires)
+
+    def drop(self, key: str, token: str) -> None:
+        """Forget ``token`` (only that one: another client may have stored a newer token)."""
+        with self._lock:
+            if self._tokens.get(key, ("",))[0] == token:
+                del self._tokens[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
 # -- the client --------------------------------------------------------------------------------
 
 
@@ -264,10 +314,12 @@ class ProcountorClient:
         clock: Callable[[], float] = time.monotonic,
         token_margin: float = 60.0,
         settle_seconds: float = 5.0,
+        token_cache: TokenCache | None = None,
     ) -> None:
         """``sleep``/``clock`` are injectable for tests; ``token_margin`` renews a token that
         far ahead of its expiry; ``settle_seconds`` is waited after a timed-out create before
-        looking the object up (the server may still be saving it)."""
+        looking the object up (the server may still be saving it); ``token_cache`` shares
+        tokens with other clients of the same API user."""
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -280,6 +332,8 @@ class ProcountorClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
+        self._token_cache = token_cache
+        self._cache_key = TokenCache.key(self.base_url, credentials) if token_cache else ""
 
     def close(self) -> None:
         self.session.close()
@@ -633,6 +687,11 @@ class ProcountorClient:
         with self._token_lock:
             if not force and self._token and self._clock() < self._token_expires:
                 return self._token
+            if not force and self._token_cache is not None:
+                cached = self._token_cache.get(self._cache_key, self._clock())
+                if cached:
+                    self._token, self._token_expires = cached
+                    return self._token
             form = {
                 "grant_type": "client_credentials",
                 "client_id": self.credentials.client_id,
@@ -657,12 +716,16 @@ class ProcountorClient:
             margin = min(self.token_margin, lifetime / 2)
             self._token = token
             self._token_expires = self._clock() + lifetime - margin
+            if self._token_cache is not None:
+                self._token_cache.put(self._cache_key, token, self._token_expires)
             return token
 
     def _drop_token(self, token: str) -> None:
         with self._token_lock:
             if self._token == token:
                 self._token = None
+            if self._token_cache is not None:
+                self._token_cache.drop(self._cache_key, token)
 
     def _call(
         self,

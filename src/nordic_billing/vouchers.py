@@ -85,6 +85,18 @@ def voucher_name(organisation: str, year: int, week: int, prefix: str = DEFAULT_
     return f"{prefix} {key}" if prefix else key
 
 
+def week_of(day: dt.date) -> tuple[int, int, dt.date, dt.date]:
+    """``(iso year, iso week, monday, sunday)`` of the ISO week that contains ``day``."""
+    year, week, weekday = day.isocalendar()
+    monday = day - dt.timedelta(days=weekday - 1)
+    return year, week, monday, monday + dt.timedelta(days=6)
+
+
+def previous_week(today: dt.date) -> tuple[int, int, dt.date, dt.date]:
+    """The last full ISO week before ``today`` (the week the weekly voucher books)."""
+    return week_of(today - dt.timedelta(days=today.isoweekday()))
+
+
 def build_memo_voucher(
     organisation: str,
     allocations: Iterable[Allocation],

@@ -1,1 +1,11 @@
-from . import procountor_backend
+from . import (
+    account_move,
+    procountor_account,
+    procountor_backend,
+    procountor_dimension,
+    procountor_dimension_item,
+    procountor_exchange,
+    procountor_product_mapping,
+    product_template,
+    res_partner,
+)

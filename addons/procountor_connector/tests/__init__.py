@@ -1,1 +1,8 @@
-from . import test_backend
+from . import (
+    test_backend,
+    test_chart_mapping,
+    test_exchange,
+    test_invoices,
+    test_tour,
+    test_vouchers,
+)

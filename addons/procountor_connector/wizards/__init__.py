@@ -1,0 +1,1 @@
+from . import procountor_voucher_wizard
