@@ -74,7 +74,7 @@ class MembookBankFile(models.Model):
         new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments)
         paid = self.env["membook.settlement"]
         for transfer in bank_file.outgoing:
-            paid |= paid._match_payout(transfer.reference, transfer.amount)
+            paid |= paid._match_payout(transfer.reference, transfer.amount, transfer.booking_date)
         record = self.create(
             {
                 "name": filename,

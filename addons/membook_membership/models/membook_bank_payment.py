@@ -11,6 +11,8 @@ from nordic_billing.payment import Payment
 from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
+from .batching import lock_next_batch
+
 _logger = logging.getLogger(__name__)
 
 MATCH_KINDS = [
@@ -177,8 +179,7 @@ class MembookBankPayment(models.Model):
         domain = [("state", "=", "new")]
         Cron._commit_progress(remaining=self.search_count(domain))
         while True:
-            batch = self.search(domain, limit=batch_size, order="id")
-            batch = batch.try_lock_for_update().filtered_domain(domain)
+            batch = lock_next_batch(self, domain, batch_size)
             if not batch:
                 break
             for _journal, payments in batch.grouped("journal_id").items():

@@ -8,6 +8,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
+from .batching import lock_next_batch
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
@@ -216,11 +218,7 @@ class MembookBillingRun(models.Model):
                 domain.append(("run_id.send_email", "=", True))
             Cron._commit_progress(remaining=Line.search_count(domain))
             while True:
-                lines = Line.search(domain, limit=batch_size, order="run_id, id")
-                if not lines:
-                    break
-                # Another worker may hold some of them: take only what we can lock.
-                lines = lines.try_lock_for_update().filtered_domain(domain)
+                lines = lock_next_batch(Line, domain, batch_size)
                 if not lines:
                     break
                 done = lines._invoice() if step == "invoice" else lines._send()

@@ -50,6 +50,9 @@ class MembookSettlement(models.Model):
     reference_key = fields.Char(compute="_compute_reference_key", store=True, index=True)
     bank_account_id = fields.Many2one(related="organisation_id.settlement_bank_id")
     payout_id = fields.Many2one("membook.payout", readonly=True, copy=False, index="btree_not_null")
+    paid_date = fields.Date(
+        readonly=True, copy=False, help="When the payout left the bank account."
+    )
 
     @api.depends("allocation_ids.amount")
     def _compute_amount_total(self):
@@ -116,7 +119,9 @@ class MembookSettlement(models.Model):
         self.write({"state": "cancel"})
 
     def action_mark_paid(self):
-        self.filtered(lambda s: s.state == "confirmed").write({"state": "paid"})
+        self.filtered(lambda s: s.state == "confirmed").write(
+            {"state": "paid", "paid_date": fields.Date.context_today(self)}
+        )
 
     def action_create_payout(self):
         settlements = self.filtered(lambda s: s.state == "confirmed" and not s.payout_id)
@@ -191,7 +196,7 @@ class MembookSettlement(models.Model):
         settlement._refresh_lines()
         return settlement
 
-    def _match_payout(self, reference, amount):
+    def _match_payout(self, reference, amount, date=None):
         """Mark paid the confirmed settlement paid out with ``reference`` and ``amount``."""
         key = normalise_for_matching(reference)
         settlement = self.search(
@@ -199,7 +204,9 @@ class MembookSettlement(models.Model):
             limit=1,
         )
         if settlement and Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")) == amount:
-            settlement.state = "paid"
+            settlement.write(
+                {"state": "paid", "paid_date": date or fields.Date.context_today(self)}
+            )
             if all(s.state == "paid" for s in settlement.payout_id.settlement_ids):
                 settlement.payout_id.state = "paid"
             return settlement

@@ -3,7 +3,7 @@
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -514,31 +514,54 @@ class ProcountorBackend(models.Model):
     # Memo vouchers
     # ------------------------------------------------------------------
     def _procountor_voucher_rows(self, date_from, date_to):
-        """The fees collected for this company's organisations from ``date_from`` to ``date_to``.
+        """The fees allocated to this company's organisations from ``date_from`` to ``date_to``.
 
-        THE SOURCE OF THE WEEKLY MEMO VOUCHER. Return a list of :class:`VoucherRow`, one per
-        allocation of a reconciled payment (or already summed, it makes no difference): every
-        allocation of ``self.company_id`` whose date falls in the range, whatever its
-        organisation; rows of organisations booked elsewhere and the operator's own share are
-        left out by the caller. Use the date the allocation was made, not an earlier payment
-        date, so that no allocation arrives in a week whose voucher has already been sent.
-
-        The allocation model (``membook.allocation``: company_id, organisation_id, product_id,
-        amount, date) is built in ``membook_membership`` in parallel; until it is wired here this
-        returns nothing, and vouchers can be built from rows handed to
-        :meth:`_procountor_build_vouchers` directly.
+        THE SOURCE OF THE WEEKLY MEMO VOUCHER: one :class:`VoucherRow` per allocation of a
+        reconciled payment (``membook.allocation``), negative for a reversal. Allocations are
+        taken by the day they were made, not by the payment date, so that a payment booked on
+        Monday for Sunday lands in the next voucher instead of a week already sent. The
+        operator's own share (no organisation) is left out by the caller.
         """
         self.ensure_one()
-        return []
+        allocations = self.env["membook.allocation"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("create_date", ">=", datetime.combine(date_from, time.min)),
+                ("create_date", "<", datetime.combine(date_to + timedelta(days=1), time.min)),
+            ],
+            order="id",
+        )
+        return [
+            VoucherRow(
+                allocation.organisation_id,
+                allocation.product_id,
+                Decimal(str(allocation.amount)).quantize(Decimal("0.01")),
+                allocation.create_date.date(),
+            )
+            for allocation in allocations
+        ]
 
     def _procountor_settlement_rows(self, date_from, date_to):
-        """Settlements paid out to this company's organisations in the range.
-
-        Return a list of :class:`SettlementRow` from ``membook.settlement`` records in state
-        ``paid`` (their ``date`` and ``amount_total``) once that model exists; until then none.
-        """
+        """Settlements of the company's organisations paid out from ``date_from`` to ``date_to``."""
         self.ensure_one()
-        return []
+        settlements = self.env["membook.settlement"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "paid"),
+                ("paid_date", ">=", date_from),
+                ("paid_date", "<=", date_to),
+            ],
+            order="id",
+        )
+        return [
+            SettlementRow(
+                settlement.organisation_id,
+                Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")),
+                settlement.paid_date,
+                settlement.name,
+            )
+            for settlement in settlements
+        ]
 
     def _procountor_voucher_code(self, organisation):
         """The organisation's code in voucher names: its reference, else its id."""

@@ -1,6 +1,6 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from nordic_billing import vouchers
 from nordic_billing.vouchers import gross_balance, previous_week
 
 from .common import SUNDAY, WEEK_DAY, D, ProcountorCase, VoucherRow
@@ -234,3 +235,72 @@ class TestVouchers(ProcountorCase):
         exchange.action_send()
         self.assertEqual(exchange.remote_status, "APPROVED")
         self.assertEqual(self.receipts()[0]["status"], "APPROVED")
+
+
+@tagged("post_install", "-at_install")
+class TestVoucherSource(ProcountorCase):
+    """The voucher reads the allocations and paid settlements of membook_membership."""
+
+    def _allocate(self, organisation, amount, made_at):
+        allocation = self.env["membook.allocation"].create(
+            {
+                "company_id": self.env.company.id,
+                "date": made_at.date(),
+                "organisation_id": organisation.id if organisation else False,
+                "product_id": self.fee.id,
+                "amount": amount,
+            }
+        )
+        # Allocations count by the day they were made, which only the database can backdate.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE membook_allocation SET create_date = %s WHERE id = %s",
+            (made_at, allocation.id),
+        )
+        allocation.invalidate_recordset(["create_date"])
+        return allocation
+
+    def test_rows_from_allocations_made_in_the_week_and_paid_settlements(self):
+        _year, _week, monday, sunday = vouchers.week_of(WEEK_DAY)
+        inside = datetime.combine(monday, time(9)) + timedelta(days=2)
+        for organisation, amount in (
+            (self.federation, 25.0),
+            (self.district, 10.0),
+            (self.club, 25.0),
+            (self.club, -25.0),  # a reversed payment
+            (None, 5.0),  # the operator's own share
+        ):
+            self._allocate(organisation, amount, inside)
+        self._allocate(self.club, 99.0, datetime.combine(monday, time.min) - timedelta(seconds=1))
+        self._allocate(self.club, 98.0, datetime.combine(sunday + timedelta(days=1), time.min))
+        rows = self.backend._procountor_voucher_rows(monday, sunday)
+        self.assertEqual(
+            sorted((row.organisation.name or "operator", row.amount) for row in rows),
+            sorted(
+                [
+                    ("Finnish Ski Federation", D("25.00")),
+                    ("Pirkanmaa District", D("10.00")),
+                    ("Tampere Ski Club", D("25.00")),
+                    ("Tampere Ski Club", D("-25.00")),
+                    ("operator", D("5.00")),
+                ]
+            ),
+        )
+        settlement = self.env["membook.settlement"].create(
+            {"organisation_id": self.club.id, "date": monday}
+        )
+        self._allocate(self.club, 40.0, inside).settlement_id = settlement
+        self.assertFalse(self.backend._procountor_settlement_rows(monday, sunday), "not paid yet")
+        settlement.write({"state": "paid", "paid_date": monday + timedelta(days=3)})
+        (row,) = self.backend._procountor_settlement_rows(monday, sunday)
+        self.assertEqual((row.organisation, row.amount), (self.club, D("40.00")))
+        drafts = self.backend._procountor_build_vouchers(
+            self.backend._procountor_voucher_rows(monday, sunday),
+            self.backend._procountor_settlement_rows(monday, sunday),
+            WEEK_DAY,
+        )
+        club = next(d for d in drafts if d.organisation == self.club)
+        self.assertEqual(club.problems, [])
+        self.assertEqual(gross_balance(club.payload["transactions"]), 0)
+        accounts = {t["account"] for t in club.payload["transactions"]}
+        self.assertIn("1710", accounts)
