@@ -80,6 +80,7 @@ class MembookBankPayment(models.Model):
             ("reversal", "Reversal"),
             ("reversed", "Reversed"),
         ],
+        string="Status",
         default="new",
         required=True,
         index=True,

@@ -36,6 +36,7 @@ class MembookBillingRun(models.Model):
     )
     state = fields.Selection(
         [("draft", "Draft"), ("running", "Running"), ("done", "Done"), ("cancel", "Cancelled")],
+        string="Status",
         default="draft",
         required=True,
         tracking=True,
@@ -255,6 +256,7 @@ class MembookBillingRunLine(models.Model):
             ("skipped", "Already billed"),
             ("failed", "Failed"),
         ],
+        string="Status",
         default="pending",
         required=True,
         index=True,

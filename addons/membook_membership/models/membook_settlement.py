@@ -36,6 +36,7 @@ class MembookSettlement(models.Model):
     date = fields.Date(required=True, default=fields.Date.context_today, readonly=True)
     state = fields.Selection(
         [("draft", "Draft"), ("confirmed", "Confirmed"), ("paid", "Paid"), ("cancel", "Cancelled")],
+        string="Status",
         default="draft",
         required=True,
         tracking=True,
@@ -248,6 +249,7 @@ class MembookPayout(models.Model):
     attachment_id = fields.Many2one("ir.attachment", readonly=True, string="Payment file")
     state = fields.Selection(
         [("draft", "Draft"), ("generated", "File ready"), ("paid", "Paid")],
+        string="Status",
         default="draft",
         required=True,
     )

@@ -394,3 +394,16 @@ class TestBankDay(MembookBillingCommon):
         self._run_weekly(dt.date(2026, 2, 2))
         self.assertFalse(self.env["membook.settlement"].search([]))
         self.assertEqual(len(self.env["membook.allocation"].search([])), 3, "still allocated")
+
+    def test_settlement_report_renders(self):
+        self._import(self._ktl(self._payment("P9", self._ref(self.member_a), "60.00")))
+        settlement = self.env["membook.settlement"]._settle(
+            self.env.company, self.club, dt.date(2026, 2, 2)
+        )
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "membook_membership.report_settlement", settlement.ids
+        )
+        html = html.decode()
+        self.assertIn(settlement.name, html)
+        self.assertIn(self.fee.name, html)
+        self.assertIn(settlement.reference, html)
