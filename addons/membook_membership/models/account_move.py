@@ -57,11 +57,15 @@ class AccountMove(models.Model):
         lines = self.sudo().invoice_line_ids.filtered(
             lambda line: line.product_id.membook_split_rule_ids and not line.membook_split_ids
         )
+        if not lines:
+            return
+        levels = self.env["product.template"]._membook_levels()
         vals_list = []
         for line in lines:
             parts = line.product_id.product_tmpl_id._membook_resolve_split(
                 line.partner_id.member_organisation_id,
                 Decimal(str(line.price_total)).quantize(CENT),
+                levels,
             )
             vals_list += [
                 {

@@ -1,6 +1,5 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -12,8 +11,6 @@ from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
 from .batching import lock_next_batch
-
-_logger = logging.getLogger(__name__)
 
 MATCH_KINDS = [
     ("exact", "Exact"),

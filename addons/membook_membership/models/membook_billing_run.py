@@ -1,6 +1,5 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -9,8 +8,6 @@ from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
 from .batching import lock_next_batch
-
-_logger = logging.getLogger(__name__)
 
 DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
 

@@ -59,15 +59,16 @@ class ProductTemplate(models.Model):
         )
         return allocation.RuleSet(basis=self.membook_split_basis, rules=rules)
 
-    def _membook_resolve_split(self, organisation, amount):
+    def _membook_resolve_split(self, organisation, amount, levels=None):
         """Cents per beneficiary of ``amount`` for a member of ``organisation``.
 
         Returns ``[(organisation record or empty for the operator company, cents)]``. ``amount``
         is the invoiced amount of the fee; when it differs from the price (a discount), fixed
-        shares are scaled to it by largest remainder.
+        shares are scaled to it by largest remainder. ``levels`` (from :meth:`_membook_levels`)
+        saves its search when many fees are split at once.
         """
         self.ensure_one()
-        levels = self._membook_levels()
+        levels = levels or self._membook_levels()
         chain = organisation._membook_chain() if organisation else []
         price = Decimal(str(self.list_price)) if self.membook_split_basis == "fixed" else amount
         try:

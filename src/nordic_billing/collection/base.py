@@ -431,6 +431,10 @@ class AgencyAdapter(abc.ABC):
     code: ClassVar[str] = ""
     label: ClassVar[str] = ""
     protocol: ClassVar[str] = ""  # "rest" or "soap"
+    #: Header carrying the key when ``auth_type`` is ``api_key``.
+    api_key_header: ClassVar[str] = "X-API-Key"
+    #: Items asked per page when polling updates and settlements.
+    page_limit: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

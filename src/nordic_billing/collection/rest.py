@@ -68,10 +68,6 @@ class RestAgencyAdapter(AgencyAdapter):
 
     #: Path of the API under ``base_url``.
     base_path = "/rest/v1"
-    #: Header carrying the key when ``auth_type`` is ``api_key``.
-    api_key_header = "X-API-Key"
-    #: Items asked per page when polling.
-    page_limit = 100
 
     def __init__(self, base_url: str, *, session: requests.Session | None = None, **kwargs):
         super().__init__(base_url, **kwargs)

@@ -63,9 +63,6 @@ class SoapAgencyAdapter(AgencyAdapter):
 
     #: Endpoint path under ``base_url``.
     soap_path = "/soap"
-    #: Header carrying the key when ``auth_type`` is ``api_key``.
-    api_key_header = "X-API-Key"
-    page_limit = 100
 
     def __init__(self, base_url: str, *, session: requests.Session | None = None, **kwargs):
         super().__init__(base_url, **kwargs)
