@@ -171,6 +171,7 @@ def main() -> None:
 
             profiler = cProfile.Profile()
             profiler.runcall(env["membook.bank.payment"]._cron_process)
+            profiler.dump_stats("bank_day.prof")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         else:
             env["membook.bank.payment"]._cron_process()

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from decimal import Decimal
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import matching
@@ -90,6 +90,12 @@ class MembookBankPayment(models.Model):
     invoice_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
     unapplied_amount = fields.Monetary(readonly=True)
     statement_line_id = fields.Many2one("account.bank.statement.line", readonly=True)
+    counterpart_line_id = fields.Many2one(
+        "account.move.line",
+        string="Journal item",
+        readonly=True,
+        help="The item that credits the payer for this payment, reconciled with the invoices.",
+    )
     reverses_id = fields.Many2one("membook.bank.payment", string="Reverses", readonly=True)
     reversed_by_id = fields.Many2one("membook.bank.payment", string="Reversed by", readonly=True)
     allocation_ids = fields.One2many("membook.allocation", "bank_payment_id", readonly=True)
@@ -180,6 +186,9 @@ class MembookBankPayment(models.Model):
             batch = lock_next_batch(self, domain, batch_size)
             if not batch:
                 break
+            # One chatter line per payment and per paid invoice would cost more than the
+            # booking itself; the payment records and the reconciliations are the trail.
+            batch = batch.with_context(tracking_disable=True, mail_notrack=True)
             for _journal, payments in batch.grouped("journal_id").items():
                 payments._process()
             if not Cron._commit_progress(len(batch)):
@@ -252,57 +261,46 @@ class MembookBankPayment(models.Model):
             reference_kinds=journal._membook_reference_kinds(),
         )
         lines_by_id = {line.id: line for line in items}
-        st_vals, plans = [], []
+        plans = []
         for decision in decisions:
             payment = by_line[decision.payment.source_line]
             item_lines = self.env["account.move.line"].browse(
                 [alloc.item_id for alloc in decision.allocations]
             )
-            matched = decision.kind.value in MATCHED_KINDS
-            counterpart = None
-            partner = self.env["res.partner"].browse(decision.partner_id or ())
-            if matched:
-                counterpart = item_lines[:1].account_id.id
-                partner = item_lines[:1].partner_id.commercial_partner_id
-            st_vals.append(
+            plans.append((payment, decision, item_lines))
+        matched = [plan for plan in plans if plan[1].kind.value in MATCHED_KINDS]
+        others = [plan for plan in plans if plan[1].kind.value not in MATCHED_KINDS]
+        counterparts = self._book_matched(journal, matched)
+        singles = self._book_singly(journal, others)
+        reconcile_plan = []
+        for payment, decision, item_lines in matched:
+            counterpart = counterparts[payment]
+            reconcile_plan.append(counterpart | item_lines)
+            payment.write(
                 {
-                    "journal_id": journal.id,
-                    "date": payment.booking_date or payment.payment_date,
-                    "amount": -payment.amount if payment.is_correction else payment.amount,
-                    "payment_ref": payment.reference or payment.message or payment.payer_name,
-                    "partner_name": payment.payer_name,
-                    "partner_id": partner.id,
-                    "counterpart_account_id": counterpart,
+                    "statement_line_id": counterpart.move_id.statement_line_id.id,
+                    "counterpart_line_id": counterpart.id,
+                    "match_kind": decision.kind.value,
+                    "match_reason": decision.reason,
+                    "unapplied_amount": float(decision.unapplied),
+                    "partner_id": counterpart.partner_id.id,
+                    "state": "matched",
+                    "invoice_ids": [(6, 0, item_lines.move_id.ids)],
                 }
             )
-            plans.append((payment, decision, item_lines, matched, partner))
-        st_lines = (
-            self.env["account.bank.statement.line"]
-            .with_context(tracking_disable=True, mail_notrack=True)
-            .create(st_vals)
-        )
-        reconcile_plan = []
-        for st_line, (payment, decision, item_lines, matched, partner) in zip(
-            st_lines, plans, strict=True
-        ):
-            vals = {
-                "statement_line_id": st_line.id,
-                "match_kind": decision.kind.value,
-                "match_reason": decision.reason,
-                "unapplied_amount": float(decision.unapplied),
-                "partner_id": partner.id,
-            }
-            if matched:
-                counterpart = st_line.move_id.line_ids.filtered(
-                    lambda line, account=item_lines[:1].account_id: line.account_id == account
-                )
-                reconcile_plan.append(counterpart | item_lines)
-                vals.update(state="matched", invoice_ids=[(6, 0, item_lines.move_id.ids)])
-            elif decision.kind == matching.MatchKind.REVERSAL:
-                vals["state"] = "reversal"
-            else:
-                vals["state"] = "to_check"
-            payment.write(vals)
+        for payment, decision, _item_lines in others:
+            payment.write(
+                {
+                    "statement_line_id": singles[payment].id,
+                    "match_kind": decision.kind.value,
+                    "match_reason": decision.reason,
+                    "unapplied_amount": float(decision.unapplied),
+                    "partner_id": decision.partner_id or False,
+                    "state": "reversal"
+                    if decision.kind == matching.MatchKind.REVERSAL
+                    else "to_check",
+                }
+            )
         if reconcile_plan:
             self.env["account.move.line"]._reconcile_plan(reconcile_plan)
         self.env["account.move"]._membook_allocate_many(
@@ -313,14 +311,107 @@ class MembookBankPayment(models.Model):
                     payment.payment_date or payment.booking_date,
                     payment,
                 )
-                for payment, decision, _lines, matched, _partner in plans
-                if matched
+                for payment, decision, _lines in matched
                 for alloc in decision.allocations
             ]
         )
-        for payment, decision, *_rest in plans:
+        for payment, decision, _lines in others:
             if decision.kind == matching.MatchKind.REVERSAL:
                 payment._reverse_original(decision.reverses)
+
+    @api.model
+    def _statement_lines(self):
+        return self.env["account.bank.statement.line"].with_context(
+            tracking_disable=True, mail_notrack=True, mail_create_nolog=True
+        )
+
+    @api.model
+    def _book_matched(self, journal, plans):
+        """Book matched payments together: one statement line per booking date.
+
+        The bank shows a day's reference payments as one credit on the account statement, so
+        the day's matched payments of a batch make one statement line: its entry debits the bank
+        with the total and credits each payer's receivable with what that payer paid. Each
+        payment keeps its own counterpart line, which is reconciled with the invoices it pays
+        (and unreconciled if the payment is reversed). Returns {payment: counterpart line}.
+        """
+        by_date = {}
+        for payment, _decision, item_lines in plans:
+            date = payment.booking_date or payment.payment_date
+            by_date.setdefault(date, []).append((payment, item_lines))
+        vals_list, groups = [], []
+        currency = journal.currency_id or journal.company_id.currency_id
+        for date, group in sorted(by_date.items()):
+            total = sum(_decimal(payment.amount) for payment, _lines in group)
+            label = self.env._(
+                "Reference payments of %(date)s: %(count)s",
+                date=fields.Date.to_string(date),
+                count=len(group),
+            )
+            line_cmds = [
+                Command.create(
+                    {
+                        "name": label,
+                        "account_id": journal.default_account_id.id,
+                        "currency_id": currency.id,
+                        "amount_currency": float(total),
+                        "debit": float(total),
+                        "credit": 0.0,
+                    }
+                )
+            ]
+            for payment, item_lines in group:
+                line_cmds.append(
+                    Command.create(
+                        {
+                            "name": payment.reference or payment.archive_id,
+                            "account_id": item_lines[:1].account_id.id,
+                            "partner_id": item_lines[:1].partner_id.commercial_partner_id.id,
+                            "currency_id": currency.id,
+                            "amount_currency": -payment.amount,
+                            "debit": 0.0,
+                            "credit": payment.amount,
+                        }
+                    )
+                )
+            vals_list.append(
+                {
+                    "journal_id": journal.id,
+                    "date": date,
+                    "amount": float(total),
+                    "payment_ref": label,
+                    "line_ids": line_cmds,
+                }
+            )
+            groups.append(group)
+        counterparts = {}
+        for st_line, group in zip(self._statement_lines().create(vals_list), groups, strict=True):
+            lines = st_line.move_id.line_ids.sorted("id")
+            liquidity, rest = lines[:1], lines[1:]
+            if liquidity.account_id != journal.default_account_id or len(rest) != len(group):
+                raise UserError(
+                    self.env._("The bank entry %s was not booked as expected.", st_line.name)
+                )
+            for (payment, _lines), counterpart in zip(group, rest, strict=True):
+                counterparts[payment] = counterpart
+        return counterparts
+
+    @api.model
+    def _book_singly(self, journal, plans):
+        """Book each payment a person must look at on its own statement line, on suspense."""
+        vals_list = [
+            {
+                "journal_id": journal.id,
+                "date": payment.booking_date or payment.payment_date,
+                "amount": -payment.amount if payment.is_correction else payment.amount,
+                "payment_ref": payment.reference or payment.message or payment.payer_name,
+                "partner_name": payment.payer_name,
+                "partner_id": decision.partner_id or False,
+            }
+            for payment, decision, _lines in plans
+        ]
+        st_lines = self._statement_lines().create(vals_list)
+        return {plan[0]: st_line for plan, st_line in zip(plans, st_lines, strict=True)}
 
     def _reverse_original(self, reverses):
         """Undo the payment this correction reverses: reopen its invoices, reverse allocations."""
@@ -337,9 +428,7 @@ class MembookBankPayment(models.Model):
         )
         if not original:
             return
-        original_counterparts = original.statement_line_id.move_id.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable"
-        )
+        original_counterparts = original.counterpart_line_id
         reversal_line = self.statement_line_id.move_id.line_ids.filtered(
             lambda line: line.account_id == self.statement_line_id.journal_id.suspense_account_id
         )
@@ -446,6 +535,7 @@ class MembookBankPayment(models.Model):
             {
                 "state": "assigned",
                 "partner_id": partner.id,
+                "counterpart_line_id": suspense.id,
                 "invoice_ids": [(6, 0, invoices.ids)],
                 "assigned_by_id": self.env.user.id,
                 "assigned_at": fields.Datetime.now(),

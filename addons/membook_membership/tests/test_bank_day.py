@@ -211,6 +211,55 @@ class TestBankDay(MembookBillingCommon):
             0.0,
         )
 
+    def test_day_booked_as_one_entry_and_one_payment_reversed(self):
+        record = self._import(
+            self._ktl(
+                self._payment("E1", self._ref(self.member_a), "60.00"),
+                self._payment("E2", self._ref(self.member_b), "75.00"),
+                self._payment("E3", self._ref(self.member_other), "30.00"),
+            )
+        )
+        payments = record.payment_ids.sorted("archive_id")
+        st_line = payments.statement_line_id
+        self.assertEqual(len(st_line), 1, "the day's matched payments make one bank line")
+        self.assertEqual(st_line.amount, 165.0)
+        entry = st_line.move_id
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(sum(entry.line_ids.mapped("debit")), 165.0)
+        self.assertEqual(len(entry.line_ids), 4, "the bank line and one item per payer")
+        bank_item = entry.line_ids.filtered(
+            lambda line: line.account_id == self.bank_journal.default_account_id
+        )
+        self.assertEqual(payments.counterpart_line_id, entry.line_ids - bank_item)
+        for payment, member, credit in zip(
+            payments,
+            (self.member_a, self.member_b, self.member_other),
+            (60.0, 75.0, 30.0),
+            strict=True,
+        ):
+            self.assertEqual(payment.counterpart_line_id.credit, credit)
+            self.assertEqual(payment.counterpart_line_id.partner_id, member)
+            self.assertIn(
+                self.invoices[member],
+                payment.counterpart_line_id.matched_debit_ids.debit_move_id.move_id,
+            )
+        self.assertEqual(self.invoices[self.member_other].payment_state, "partial")
+        # The bank takes back the overpaying payment: that invoice reopens, the others stay.
+        self._import(
+            self._ktl(self._payment("E2", self._ref(self.member_b), "75.00", correction=True)),
+            "correction.svm",
+        )
+        self.assertEqual(payments[1].state, "reversed")
+        self.assertEqual(self.invoices[self.member_b].payment_state, "not_paid")
+        self.assertIn(self.invoices[self.member_a].payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.invoices[self.member_other].amount_residual, 30.0)
+        self.assertTrue(payments[1].counterpart_line_id.reconciled, "settled by the correction")
+        allocations = self.env["membook.allocation"].search(
+            [("invoice_id", "=", self.invoices[self.member_b].id)]
+        )
+        self.assertEqual(len(allocations), 6, "three shares and their reversals")
+        self.assertEqual(sum(allocations.mapped("amount")), 0.0)
+
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
         ref_b = self._ref(self.member_b)
         typo = ref_b[:-3] + ref_b[-2] + ref_b[-3] + ref_b[-1]  # two digits swapped
@@ -284,7 +333,9 @@ class TestBankDay(MembookBillingCommon):
             [("archive_id", "in", ("K1", "K2", "K3"))]
         )
         self.assertEqual(set(payments.mapped("state")), {"matched"})
-        self.assertEqual(len(payments.statement_line_id), 3, "one statement line each, no more")
+        self.assertEqual(
+            len(payments.statement_line_id), 3, "one statement line per batch, no more"
+        )
         for member in (self.member_a, self.member_b, self.member_other):
             self.assertIn(self.invoices[member].payment_state, ("paid", "in_payment"))
 
