@@ -9,6 +9,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from lxml import etree
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -259,6 +260,90 @@ class TestBankDay(MembookBillingCommon):
         )
         self.assertEqual(len(allocations), 6, "three shares and their reversals")
         self.assertEqual(sum(allocations.mapped("amount")), 0.0)
+
+    def test_copied_items_equal_what_the_orm_books(self):
+        """The day entry's payer items are copied in SQL: they must be what the ORM makes."""
+        record = self._import(
+            self._ktl(
+                self._payment("G1", self._ref(self.member_a), "60.00"),
+                self._payment("G2", self._ref(self.member_b), "75.00"),
+                self._payment("G3", self._ref(self.member_other), "30.00"),
+            )
+        )
+        payments = record.payment_ids.sorted("archive_id")
+        entry = payments.statement_line_id.move_id
+        receivable = payments.counterpart_line_id.account_id
+        self.assertEqual(len(receivable), 1)
+        orm_line = (
+            self.env["account.bank.statement.line"]
+            .with_context(tracking_disable=True)
+            .create(
+                {
+                    "journal_id": self.bank_journal.id,
+                    "date": entry.date,
+                    "amount": 165.0,
+                    "payment_ref": payments.statement_line_id.payment_ref,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "name": payments.statement_line_id.payment_ref,
+                                "account_id": self.bank_journal.default_account_id.id,
+                                "currency_id": entry.currency_id.id,
+                                "amount_currency": 165.0,
+                                "debit": 165.0,
+                                "credit": 0.0,
+                            }
+                        )
+                    ]
+                    + [
+                        Command.create(
+                            {
+                                "name": payment.reference,
+                                "account_id": receivable.id,
+                                "partner_id": payment.partner_id.id,
+                                "currency_id": entry.currency_id.id,
+                                "amount_currency": -payment.amount,
+                                "debit": 0.0,
+                                "credit": payment.amount,
+                            }
+                        )
+                        for payment in payments
+                    ],
+                }
+            )
+        )
+        self.env.flush_all()
+        # What reconciliation changes afterwards, and who or what names the records.
+        skip = {
+            "id",
+            "move_id",
+            "move_name",
+            "statement_line_id",
+            "create_uid",
+            "create_date",
+            "write_uid",
+            "write_date",
+            "amount_residual",
+            "amount_residual_currency",
+            "reconciled",
+            "full_reconcile_id",
+            "matching_number",
+        }
+
+        def items(move):
+            self.env.cr.execute(
+                "SELECT * FROM account_move_line WHERE move_id = %s ORDER BY id", [move.id]
+            )
+            return [
+                {key: value for key, value in row.items() if key not in skip}
+                for row in self.env.cr.dictfetchall()
+            ]
+
+        self.assertEqual(items(entry), items(orm_line.move_id))
+        self.assertEqual(
+            [(line.amount_residual, line.reconciled) for line in payments.counterpart_line_id],
+            [(0.0, True), (-15.0, False), (0.0, True)],
+        )
 
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
         ref_b = self._ref(self.member_b)
