@@ -262,22 +262,35 @@ class MembookBankPayment(models.Model):
             ],
             reference_kinds=journal._membook_reference_kinds(),
         )
-        lines_by_id = {line.id: line for line in items}
+        lines_by_id = {line.id: line for line in items}  # one prefetch set for all reads
         plans = []
         for decision in decisions:
             payment = by_line[decision.payment.source_line]
-            item_lines = self.env["account.move.line"].browse(
-                [alloc.item_id for alloc in decision.allocations]
-            )
+            item_lines = [lines_by_id[alloc.item_id] for alloc in decision.allocations]
             plans.append((payment, decision, item_lines))
         matched = [plan for plan in plans if plan[1].kind.value in MATCHED_KINDS]
         others = [plan for plan in plans if plan[1].kind.value not in MATCHED_KINDS]
-        counterparts = self._book_matched(journal, matched)
+        payer = {
+            payment: (
+                item_lines[0].account_id.id,
+                item_lines[0].partner_id.commercial_partner_id.id,
+            )
+            for payment, _decision, item_lines in matched
+        }
+        booked = self._book_matched(
+            journal, [(payment, *payer[payment]) for payment, *_rest in matched]
+        )
         singles = self._book_singly(journal, others)
+        AccountMoveLine = self.env["account.move.line"]
+        prefetch = [booked[payment][0] for payment, *_rest in matched] + list(lines_by_id)
         reconcile_plan, updates, links = [], [], []
         for payment, decision, item_lines in matched:
-            counterpart = counterparts[payment]
-            reconcile_plan.append(counterpart | item_lines)
+            line_id, st_line_id = booked[payment]
+            reconcile_plan.append(
+                AccountMoveLine.browse([line_id] + [line.id for line in item_lines]).with_prefetch(
+                    prefetch
+                )
+            )
             updates.append(
                 (
                     payment.id,
@@ -285,12 +298,12 @@ class MembookBankPayment(models.Model):
                     decision.kind.value,
                     decision.reason,
                     float(decision.unapplied),
-                    counterpart.partner_id.id,
-                    counterpart.move_id.statement_line_id.id,
-                    counterpart.id,
+                    payer[payment][1],
+                    st_line_id,
+                    line_id,
                 )
             )
-            links += [(payment.id, move_id) for move_id in item_lines.move_id.ids]
+            links += [(payment.id, move_id) for move_id in {line.move_id.id for line in item_lines}]
         for payment, decision, _item_lines in others:
             updates.append(
                 (
@@ -306,7 +319,6 @@ class MembookBankPayment(models.Model):
             )
         self._record_outcomes(updates, links)
         if reconcile_plan:
-            AccountMoveLine = self.env["account.move.line"]
             # Odoo's _reconcile_plan wraps this in balance and dynamic-line checks of every
             # invoice involved; reconciling changes neither balances nor tax or term lines,
             # and those checks cost more than the reconciliation on a bank day.
@@ -367,14 +379,15 @@ class MembookBankPayment(models.Model):
         self.invalidate_recordset()
 
     @api.model
-    def _book_matched(self, journal, plans):
+    def _book_matched(self, journal, payers):
         """Book matched payments together: one statement line per booking date.
 
         The bank shows a day's reference payments as one credit on the account statement, so
         the day's matched payments of a batch make one statement line: its entry debits the bank
         with the total and credits each payer's receivable with what that payer paid. Each
         payment keeps its own counterpart item, which is reconciled with the invoices it pays
-        (and unreconciled if the payment is reversed). Returns {payment: counterpart item}.
+        (and unreconciled if the payment is reversed). ``payers`` holds (payment, receivable
+        account id, partner id); returns {payment: (counterpart item id, statement line id)}.
 
         Odoo books the entry with the bank item and the first payer's item for the whole
         total; the other payers' items are then copied from that one in SQL, changing only the
@@ -382,17 +395,10 @@ class MembookBankPayment(models.Model):
         about 10 ms each). A test compares these items with ones the ORM creates.
         """
         by_date = {}
-        for payment, _decision, item_lines in plans:
+        for payment, account_id, partner_id in payers:
             date = payment.booking_date or payment.payment_date
-            by_date.setdefault(date, []).append(
-                (
-                    payment,
-                    item_lines[:1].account_id.id,
-                    item_lines[:1].partner_id.commercial_partner_id.id,
-                )
-            )
+            by_date.setdefault(date, []).append((payment, account_id, partner_id))
         currency = journal.currency_id or journal.company_id.currency_id
-        AccountMoveLine = self.env["account.move.line"]
         counterparts = {}
         for date, group in sorted(by_date.items()):
             label = self.env._(
@@ -457,7 +463,7 @@ class MembookBankPayment(models.Model):
                     ],
                 )
                 for (payment, *_rest), line_id in zip(rows, ids, strict=True):
-                    counterparts[payment] = AccountMoveLine.browse(line_id)
+                    counterparts[payment] = (line_id, st_line.id)
         return counterparts
 
     @api.model
