@@ -87,7 +87,14 @@ def odoo_env(database: str, keep: bool = False):
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    config.parse_config([*extra, f"--addons-path={ROOT / 'addons'}", "--log-level=warn"])
+    config.parse_config(
+        [
+            *extra,
+            f"--addons-path={ROOT / 'addons'}",
+            "--log-level=warn",
+            "--http-interface=127.0.0.1",
+        ]
+    )
     registry = Registry(database)
     try:
         with registry.cursor() as cr:
@@ -115,7 +122,14 @@ def worker_env(database: str):
     from odoo.tools import config
 
     extra = run_tests.shlex.split(os.environ.get("ODOO_ARGS", ""))
-    config.parse_config([*extra, f"--addons-path={ROOT / 'addons'}", "--log-level=warn"])
+    config.parse_config(
+        [
+            *extra,
+            f"--addons-path={ROOT / 'addons'}",
+            "--log-level=warn",
+            "--http-interface=127.0.0.1",
+        ]
+    )
     with Registry(database).cursor() as cr:
         yield odoo.api.Environment(cr, odoo.api.SUPERUSER_ID, {})
 
