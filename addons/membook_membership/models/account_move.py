@@ -16,6 +16,10 @@ def _cents(value):
     return to_cents(Decimal(str(value)).quantize(CENT))
 
 
+class FeeLineAmountMismatch(Exception):
+    """Odoo's subtotal of an invoice line differs from the amount booked on it."""
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
 
@@ -47,6 +51,23 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         posted.filtered(lambda move: move.move_type == "out_invoice")._membook_record_splits()
         return posted
+
+    def _membook_check_fee_line_amounts(self):
+        """Raise FeeLineAmountMismatch unless every untaxed product line of these customer
+        invoices books its subtotal (in the company currency too, when it is the invoice's).
+
+        Odoo keeps the amounts given on creating an untaxed invoice line: the billing run gives
+        them to save Odoo writing every line again, and checks them here against Odoo's own
+        subtotal.
+        """
+        for line in self.filtered(lambda m: m.move_type == "out_invoice").invoice_line_ids:
+            if line.display_type != "product" or line.tax_ids:
+                continue
+            if line.currency_id.compare_amounts(line.amount_currency, -line.price_subtotal) or (
+                line.currency_id == line.company_currency_id
+                and line.company_currency_id.compare_amounts(line.balance, line.amount_currency)
+            ):
+                raise FeeLineAmountMismatch(line.move_id.display_name)
 
     def _membook_record_splits(self):
         """Record the split of every fee line that has split rules and no split yet.

@@ -7,7 +7,10 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.membook_membership.models.membook_billing_run import MembookBillingRunLine
+from odoo.addons.membook_membership.models.membook_billing_run import (
+    MembookBillingRun,
+    MembookBillingRunLine,
+)
 
 from nordic_billing.references import KINDS
 
@@ -165,3 +168,119 @@ class TestBillingRun(MembookBillingCommon):
             self.assertTrue(KINDS[kind].check(reference.replace(" ", "")), f"{model}: {reference}")
             checked += 1
         self.assertTrue(checked, "the Finnish or Norwegian localisation is installed for this test")
+
+    def _booked(self, move):
+        """What an invoice books, line by line, and the membership lines it gives."""
+        return (
+            sorted(
+                (
+                    line.display_type,
+                    line.product_id.id,
+                    line.account_id.id,
+                    tuple(line.tax_ids.ids),
+                    line.price_subtotal,
+                    line.price_total,
+                    line.amount_currency,
+                    line.balance,
+                    line.debit,
+                    line.credit,
+                    line.amount_residual,
+                    line.date_maturity,
+                )
+                for line in move.line_ids
+            ),
+            (move.amount_untaxed, move.amount_tax, move.amount_total, move.amount_residual),
+            sorted(
+                (
+                    membership.membership_id.id,
+                    membership.member_price,
+                    membership.date_from,
+                    membership.date_to,
+                    membership.date_cancel,
+                    membership.state,
+                )
+                for membership in move.invoice_line_ids.membership_line_ids
+            ),
+        )
+
+    def _magazine(self, price=19.99):
+        return self.env["product.product"].create(
+            {
+                "name": "Member magazine",
+                "type": "service",
+                "membership": True,
+                "membership_date_from": date(2026, 1, 1),
+                "membership_date_to": date(2026, 12, 31),
+                "list_price": price,
+                "taxes_id": [(6, 0, self.tax_sale_a.ids)],
+                "property_account_income_id": self.company_data["default_account_revenue"].id,
+            }
+        )
+
+    def test_invoices_book_as_odoo_books_them(self):
+        """The run gives the amounts of untaxed fee lines: its invoices book and record exactly
+        what Odoo's own invoicing does."""
+        fee = self._create_fee_product("Odd fee", 33.33, [(self.level_federation, 33.33)])
+        magazine = self._magazine()
+        products = fee | magazine
+        run = self._run(
+            product_ids=[(6, 0, products.ids)],
+            member_domain=f"[('id', 'in', {(self.member_a | self.member_b).ids})]",
+        )
+        self.assertEqual(
+            run._fee_line_amounts(),
+            {fee.id: {"amount_currency": -33.33, "balance": -33.33}},
+            "only the untaxed fee is booked ahead",
+        )
+        run.action_start()
+        self._process_runs()
+        line_a = run.line_ids.filtered(lambda line: line.partner_id == self.member_a)
+        billed = line_a.move_id
+        self.assertEqual(billed.state, "posted")
+        # The same invoice the standard way, for a member the run did not bill.
+        vals = line_a._invoice_vals(products)
+        vals["partner_id"] = self.member_other.id
+        standard = self.env["account.move"].create(vals)
+        standard.action_post()
+        self.assertEqual(self._booked(billed), self._booked(standard))
+        self.assertEqual(len(billed.invoice_line_ids.membership_line_ids), 2)
+        self.assertEqual(
+            set(billed.invoice_line_ids.membership_line_ids.mapped("state")), {"invoiced"}
+        )
+        self.assertEqual(self.member_a.membership_state, "invoiced")
+        self.assertEqual(self.member_a.membership_state, self.member_other.membership_state)
+        self.assertEqual(self.member_a.membership_stop, self.member_other.membership_stop)
+        self.assertEqual(self.member_b.membership_state, "invoiced")
+
+    def test_amounts_odoo_disagrees_with_are_not_booked(self):
+        """Should Odoo compute another subtotal than the run's amount, the run books the
+        invoices the standard way instead."""
+        original = MembookBillingRun._fee_line_amounts
+
+        def off_by_a_cent(run):
+            return {
+                product_id: {key: value + 0.01 for key, value in amounts.items()}
+                for product_id, amounts in original(run).items()
+            }
+
+        run = self._run()
+        run.action_start()
+        with patch.object(MembookBillingRun, "_fee_line_amounts", off_by_a_cent):
+            self._process_runs()
+        invoices = run.line_ids.move_id
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(set(run.line_ids.mapped("state")), {"sent", "no_email"})
+        self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
+        self.assertEqual(set(invoices.line_ids.mapped("balance")), {-60.0, 60.0})
+        self.assertEqual(len(invoices.invoice_line_ids.membership_line_ids), 3)
+
+    def test_amounts_in_another_currency_are_left_to_odoo(self):
+        other = self.setup_other_currency("EUR")
+        journal = self.sale_journal.copy({"currency_id": other.id, "code": "EURS"})
+        run = self._run(journal_id=journal.id)
+        self.assertEqual(run._fee_line_amounts(), {})
+        run.action_start()
+        self._process_runs()
+        invoices = run.line_ids.move_id
+        self.assertEqual(invoices.currency_id, other)
+        self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
