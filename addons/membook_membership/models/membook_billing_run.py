@@ -381,6 +381,7 @@ class MembookBillingRunLine(models.Model):
             tracking_disable=True,
             mail_create_nolog=True,
             mail_notrack=True,
+            membook_defer_membership_lines=True,
         )
         vals_list = [vals for _line, vals in todo]
         try:
@@ -390,6 +391,8 @@ class MembookBillingRunLine(models.Model):
         except FeeLineAmountMismatch:
             # Never expected: book the lines the standard way rather than trust our amounts.
             moves = Move.create(_without_fee_line_amounts(vals_list))
+        moves = moves.with_context(membook_defer_membership_lines=False)
+        moves.invoice_line_ids._membook_create_membership_lines()
         moves._post(soft=False)
         for (line, _vals), move in zip(todo, moves, strict=True):
             line.write({"move_id": move.id, "state": "invoiced", "message": False})

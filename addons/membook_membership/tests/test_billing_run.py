@@ -218,8 +218,8 @@ class TestBillingRun(MembookBillingCommon):
         )
 
     def test_invoices_book_as_odoo_books_them(self):
-        """The run gives the amounts of untaxed fee lines: its invoices book and record exactly
-        what Odoo's own invoicing does."""
+        """The run gives the amounts of untaxed fee lines and creates the membership lines of a
+        batch at once: its invoices book and record exactly what Odoo's own invoicing does."""
         fee = self._create_fee_product("Odd fee", 33.33, [(self.level_federation, 33.33)])
         magazine = self._magazine()
         products = fee | magazine
