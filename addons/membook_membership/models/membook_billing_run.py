@@ -8,7 +8,7 @@ from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
 from .account_move import FeeLineAmountMismatch
-from .batching import lock_next_batch
+from .batching import analyze_when_stale, lock_next_batch
 
 DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
 
@@ -252,6 +252,8 @@ class MembookBillingRun(models.Model):
                 domain.append(("run_id.send_email", "=", True))
             Cron._commit_progress(remaining=Line.search_count(domain))
             while True:
+                if step == "invoice":
+                    analyze_when_stale(self.env, "account_move")
                 lines = lock_next_batch(Line, domain, batch_size)
                 if not lines:
                     break

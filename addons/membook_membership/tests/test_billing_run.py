@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.membook_membership.models.batching import analyze_when_stale
 from odoo.addons.membook_membership.models.membook_billing_run import (
     MembookBillingRun,
     MembookBillingRunLine,
@@ -284,3 +285,11 @@ class TestBillingRun(MembookBillingCommon):
         invoices = run.line_ids.move_id
         self.assertEqual(invoices.currency_id, other)
         self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
+
+    def test_stale_statistics_are_refreshed(self):
+        self.assertFalse(analyze_when_stale(self.env, "account_move", changed_rows=10**9))
+        self.assertTrue(analyze_when_stale(self.env, "account_move", -1, changed_share=0))
+        self.env.cr.execute("SELECT count(*) FROM account_move")
+        count = self.env.cr.fetchone()[0]
+        self.env.cr.execute("SELECT reltuples FROM pg_class WHERE relname = 'account_move'")
+        self.assertEqual(self.env.cr.fetchone()[0], count, "the table was analysed")
