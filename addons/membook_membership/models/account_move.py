@@ -81,13 +81,18 @@ class AccountMove(models.Model):
         if not lines:
             return
         levels = self.env["product.template"]._membook_levels()
+        # The members of one club share their split: resolve it once per fee, club and amount.
+        splits = {}
         vals_list = []
         for line in lines:
-            parts = line.product_id.product_tmpl_id._membook_resolve_split(
+            key = (
+                line.product_id.product_tmpl_id,
                 line.partner_id.member_organisation_id,
                 Decimal(str(line.price_total)).quantize(CENT),
-                levels,
             )
+            if key not in splits:
+                splits[key] = key[0]._membook_resolve_split(key[1], key[2], levels)
+            parts = splits[key]
             vals_list += [
                 {
                     "move_line_id": line.id,
