@@ -1,5 +1,6 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import uuid
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -336,6 +337,9 @@ class MembookBillingRunLine(models.Model):
             "invoice_date_due": run.invoice_date + timedelta(days=run.due_days),
             "invoice_origin": run.name,
             "membook_billing_run_id": run.id,
+            # The portal link e-mailed with the invoice needs a token: Odoo would write it on
+            # rendering the mail, one invoice at a time, each write resynchronising the invoice.
+            "access_token": str(uuid.uuid4()),
             "invoice_line_ids": [
                 Command.create(
                     {

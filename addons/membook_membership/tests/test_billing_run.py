@@ -59,6 +59,7 @@ class TestBillingRun(MembookBillingCommon):
         self.assertEqual(len(mail), 1)
         self.assertIn(lines[self.member_a].move_id.get_portal_url(), mail.body_html)
         self.assertTrue(lines[self.member_a].move_id.is_move_sent)
+        self.assertIn(f"access_token={lines[self.member_a].move_id.access_token}", mail.body_html)
         unpaid = self.env["res.partner"].search(
             filter_domain(self.env, "unpaid", today=date.today())
         )
@@ -274,6 +275,15 @@ class TestBillingRun(MembookBillingCommon):
         self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
         self.assertEqual(set(invoices.line_ids.mapped("balance")), {-60.0, 60.0})
         self.assertEqual(len(invoices.invoice_line_ids.membership_line_ids), 3)
+
+    def test_invoices_have_their_portal_token_from_creation(self):
+        run = self._run(send_email=False)
+        run.action_start()
+        self._process_runs()
+        tokens = run.line_ids.move_id.mapped("access_token")
+        self.assertEqual(len(tokens), 3)
+        self.assertTrue(all(tokens))
+        self.assertEqual(len(set(tokens)), 3)
 
     def test_amounts_in_another_currency_are_left_to_odoo(self):
         other = self.setup_other_currency("EUR")
