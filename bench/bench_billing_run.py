@@ -25,7 +25,13 @@ def main() -> None:
     args_parser.add_argument("--members", type=int, default=20000)
     args_parser.add_argument("--batch", type=int, default=200)
     args_parser.add_argument("--no-email", action="store_true")
-    args_parser.add_argument("--profile", action="store_true", help="cProfile the cron")
+    args_parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="cProfile the cron; print the top functions, or save the stats to FILE",
+    )
     args_parser.add_argument("--workers", type=int, default=1, help="processes running the cron")
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args_parser.parse_args()
@@ -142,7 +148,10 @@ def main() -> None:
 
             profiler = cProfile.Profile()
             profiler.runcall(env["membook.billing.run"]._cron_process)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            if args.profile == "-":
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            else:
+                profiler.dump_stats(args.profile)
         elif args.workers > 1:
             # Like cron workers: each process takes locked batches until none are left.
             procs = [

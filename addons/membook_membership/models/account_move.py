@@ -18,6 +18,10 @@ def _cents(value):
     return to_cents(Decimal(str(value)).quantize(CENT))
 
 
+class FeeLineAmountMismatch(Exception):
+    """Odoo's subtotal of an invoice line differs from the amount booked on it."""
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
 
@@ -50,6 +54,23 @@ class AccountMove(models.Model):
         posted.filtered(lambda move: move.move_type == "out_invoice")._membook_record_splits()
         return posted
 
+    def _membook_check_fee_line_amounts(self):
+        """Raise FeeLineAmountMismatch unless every untaxed product line of these customer
+        invoices books its subtotal (in the company currency too, when it is the invoice's).
+
+        Odoo keeps the amounts given on creating an untaxed invoice line: the billing run gives
+        them to save Odoo writing every line again, and checks them here against Odoo's own
+        subtotal.
+        """
+        for line in self.filtered(lambda m: m.move_type == "out_invoice").invoice_line_ids:
+            if line.display_type != "product" or line.tax_ids:
+                continue
+            if line.currency_id.compare_amounts(line.amount_currency, -line.price_subtotal) or (
+                line.currency_id == line.company_currency_id
+                and line.company_currency_id.compare_amounts(line.balance, line.amount_currency)
+            ):
+                raise FeeLineAmountMismatch(line.move_id.display_name)
+
     def _membook_record_splits(self):
         """Record the split of every fee line that has split rules and no split yet.
 
@@ -62,13 +83,18 @@ class AccountMove(models.Model):
         if not lines:
             return
         levels = self.env["product.template"]._membook_levels()
+        # The members of one club share their split: resolve it once per fee, club and amount.
+        splits = {}
         vals_list = []
         for line in lines:
-            parts = line.product_id.product_tmpl_id._membook_resolve_split(
+            key = (
+                line.product_id.product_tmpl_id,
                 line.partner_id.member_organisation_id,
                 Decimal(str(line.price_total)).quantize(CENT),
-                levels,
             )
+            if key not in splits:
+                splits[key] = key[0]._membook_resolve_split(key[1], key[2], levels)
+            parts = splits[key]
             vals_list += [
                 {
                     "move_line_id": line.id,

@@ -53,3 +53,30 @@ def insert_rows(model, vals_list):
     ids = [row[0] for row in model.env.cr.execute_values(query, rows, page_size=1000, fetch=True)]
     model.invalidate_model()
     return model.browse(ids)
+
+
+def analyze_when_stale(env, table, changed_rows=2000, changed_share=0.02):
+    """ANALYZE ``table`` when more rows changed since its last analysis than ``changed_rows``
+    plus ``changed_share`` of its rows; returns whether it did.
+
+    A billing run adds invoices much faster than autovacuum analyses a table (after a tenth of
+    it changed, when it runs at all). Until then the planner, going by the old statistics,
+    expects next to no invoices at the run's date and numbers each new invoice with a query
+    that reads every invoice of the year so far: the run slows down as it goes. One worker at a
+    time analyses; the others go on.
+    """
+    env.cr.execute(
+        SQL(
+            "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables"
+            " WHERE relid = %s::regclass",
+            table,
+        )
+    )
+    row = env.cr.fetchone()
+    if not row or row[0] is None or row[0] <= changed_rows + changed_share * (row[1] or 0):
+        return False
+    env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"ANALYZE {table}"))
+    if not env.cr.fetchone()[0]:
+        return False
+    env.cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    return True

@@ -1,5 +1,6 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import uuid
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -7,7 +8,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
-from .batching import lock_next_batch
+from .account_move import FeeLineAmountMismatch
+from .batching import analyze_when_stale, lock_next_batch
 
 DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
 
@@ -150,6 +152,41 @@ class MembookBillingRun(models.Model):
                 result[partner_id] = products
         return result
 
+    def _fee_line_amounts(self):
+        """{product id: booked amounts} of this run's fee lines, known before their invoices.
+
+        Odoo books an invoice line (its balance) after creating it, writing every line again,
+        which costs more than creating it. A fee line without taxes in the company currency
+        books its price as Odoo's tax engine rounds it: given at creation, Odoo keeps it, and
+        _create_invoices checks it against Odoo's own subtotal. Fees with taxes, or billed in
+        another currency, are left to Odoo.
+        """
+        self.ensure_one()
+        company = self.company_id
+        currency = self.journal_id.currency_id or company.currency_id
+        if currency != company.currency_id:
+            return {}
+        AccountTax = self.env["account.tax"]
+        amounts = {}
+        for product in self.product_ids.filtered(lambda p: not p.taxes_id):
+            base_line = AccountTax._prepare_base_line_for_taxes_computation(
+                None,
+                product_id=product,
+                price_unit=product.lst_price,
+                quantity=1.0,
+                currency_id=currency,
+                tax_ids=AccountTax,
+            )
+            AccountTax._add_tax_details_in_base_line(base_line, company)
+            AccountTax._round_base_lines_tax_details([base_line], company)
+            details = base_line["tax_details"]
+            # A customer invoice credits its income lines: negative amounts.
+            amounts[product.id] = {
+                "amount_currency": -details["total_excluded_currency"],
+                "balance": -details["total_excluded"],
+            }
+        return amounts
+
     def action_preview(self):
         for run in self:
             run._check_ready()
@@ -216,6 +253,8 @@ class MembookBillingRun(models.Model):
                 domain.append(("run_id.send_email", "=", True))
             Cron._commit_progress(remaining=Line.search_count(domain))
             while True:
+                if step == "invoice":
+                    analyze_when_stale(self.env, "account_move")
                 lines = lock_next_batch(Line, domain, batch_size)
                 if not lines:
                     break
@@ -231,6 +270,25 @@ class MembookBillingRun(models.Model):
             ):
                 run.state = "done"
         Cron._commit_progress()
+
+
+def _without_fee_line_amounts(vals_list):
+    return [
+        {
+            **vals,
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        key: value
+                        for key, value in line_vals.items()
+                        if key not in ("amount_currency", "balance")
+                    }
+                )
+                for _command, _id, line_vals in vals["invoice_line_ids"]
+            ],
+        }
+        for vals in vals_list
+    ]
 
 
 class MembookBillingRunLine(models.Model):
@@ -264,9 +322,12 @@ class MembookBillingRunLine(models.Model):
         "(run_id, partner_id)", "A member appears once in a billing run."
     )
 
-    def _invoice_vals(self, products):
+    def _invoice_vals(self, products, amounts=None):
+        """Values of this member's invoice; ``amounts`` (from the run's _fee_line_amounts) gives
+        the booked amount of the fee lines Odoo would otherwise book after creating them."""
         self.ensure_one()
         run = self.run_id
+        amounts = amounts or {}
         return {
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
@@ -276,6 +337,9 @@ class MembookBillingRunLine(models.Model):
             "invoice_date_due": run.invoice_date + timedelta(days=run.due_days),
             "invoice_origin": run.name,
             "membook_billing_run_id": run.id,
+            # The portal link e-mailed with the invoice needs a token: Odoo would write it on
+            # rendering the mail, one invoice at a time, each write resynchronising the invoice.
+            "access_token": str(uuid.uuid4()),
             "invoice_line_ids": [
                 Command.create(
                     {
@@ -283,6 +347,7 @@ class MembookBillingRunLine(models.Model):
                         "quantity": 1.0,
                         "price_unit": product.lst_price,
                         "membook_period_key": run.period_key,
+                        **amounts.get(product.id, {}),
                     }
                 )
                 for product in products
@@ -299,9 +364,10 @@ class MembookBillingRunLine(models.Model):
         todo = []
         for run, lines in self.grouped("run_id").items():
             to_bill = run._to_bill(lines.partner_id.ids)
+            amounts = run._fee_line_amounts()
             for line in lines:
                 if products := to_bill.get(line.partner_id.id):
-                    todo.append((line, line._invoice_vals(products)))
+                    todo.append((line, line._invoice_vals(products, amounts)))
                 else:
                     line.write({"state": "skipped", "message": self.env._("Already billed.")})
         try:
@@ -317,11 +383,22 @@ class MembookBillingRunLine(models.Model):
         return len(self)
 
     def _create_invoices(self, todo):
-        moves = (
-            self.env["account.move"]
-            .with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
-            .create([vals for _line, vals in todo])
+        Move = self.env["account.move"].with_context(
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_notrack=True,
+            membook_defer_membership_lines=True,
         )
+        vals_list = [vals for _line, vals in todo]
+        try:
+            with self.env.cr.savepoint():
+                moves = Move.create(vals_list)
+                moves._membook_check_fee_line_amounts()
+        except FeeLineAmountMismatch:
+            # Never expected: book the lines the standard way rather than trust our amounts.
+            moves = Move.create(_without_fee_line_amounts(vals_list))
+        moves = moves.with_context(membook_defer_membership_lines=False)
+        moves.invoice_line_ids._membook_create_membership_lines()
         moves._post(soft=False)
         for (line, _vals), move in zip(todo, moves, strict=True):
             line.write({"move_id": move.id, "state": "invoiced", "message": False})

@@ -7,7 +7,11 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.membook_membership.models.membook_billing_run import MembookBillingRunLine
+from odoo.addons.membook_membership.models.batching import analyze_when_stale
+from odoo.addons.membook_membership.models.membook_billing_run import (
+    MembookBillingRun,
+    MembookBillingRunLine,
+)
 
 from nordic_billing.references import KINDS
 
@@ -55,6 +59,7 @@ class TestBillingRun(MembookBillingCommon):
         self.assertEqual(len(mail), 1)
         self.assertIn(lines[self.member_a].move_id.get_portal_url(), mail.body_html)
         self.assertTrue(lines[self.member_a].move_id.is_move_sent)
+        self.assertIn(f"access_token={lines[self.member_a].move_id.access_token}", mail.body_html)
         unpaid = self.env["res.partner"].search(
             filter_domain(self.env, "unpaid", today=date.today())
         )
@@ -165,3 +170,136 @@ class TestBillingRun(MembookBillingCommon):
             self.assertTrue(KINDS[kind].check(reference.replace(" ", "")), f"{model}: {reference}")
             checked += 1
         self.assertTrue(checked, "the Finnish or Norwegian localisation is installed for this test")
+
+    def _booked(self, move):
+        """What an invoice books, line by line, and the membership lines it gives."""
+        return (
+            sorted(
+                (
+                    line.display_type,
+                    line.product_id.id,
+                    line.account_id.id,
+                    tuple(line.tax_ids.ids),
+                    line.price_subtotal,
+                    line.price_total,
+                    line.amount_currency,
+                    line.balance,
+                    line.debit,
+                    line.credit,
+                    line.amount_residual,
+                    line.date_maturity,
+                )
+                for line in move.line_ids
+            ),
+            (move.amount_untaxed, move.amount_tax, move.amount_total, move.amount_residual),
+            sorted(
+                (
+                    membership.membership_id.id,
+                    membership.member_price,
+                    membership.date_from,
+                    membership.date_to,
+                    membership.date_cancel,
+                    membership.state,
+                )
+                for membership in move.invoice_line_ids.membership_line_ids
+            ),
+        )
+
+    def _magazine(self, price=19.99):
+        return self.env["product.product"].create(
+            {
+                "name": "Member magazine",
+                "type": "service",
+                "membership": True,
+                "membership_date_from": date(2026, 1, 1),
+                "membership_date_to": date(2026, 12, 31),
+                "list_price": price,
+                "taxes_id": [(6, 0, self.tax_sale_a.ids)],
+                "property_account_income_id": self.company_data["default_account_revenue"].id,
+            }
+        )
+
+    def test_invoices_book_as_odoo_books_them(self):
+        """The run gives the amounts of untaxed fee lines and creates the membership lines of a
+        batch at once: its invoices book and record exactly what Odoo's own invoicing does."""
+        fee = self._create_fee_product("Odd fee", 33.33, [(self.level_federation, 33.33)])
+        magazine = self._magazine()
+        products = fee | magazine
+        run = self._run(
+            product_ids=[(6, 0, products.ids)],
+            member_domain=f"[('id', 'in', {(self.member_a | self.member_b).ids})]",
+        )
+        self.assertEqual(
+            run._fee_line_amounts(),
+            {fee.id: {"amount_currency": -33.33, "balance": -33.33}},
+            "only the untaxed fee is booked ahead",
+        )
+        run.action_start()
+        self._process_runs()
+        line_a = run.line_ids.filtered(lambda line: line.partner_id == self.member_a)
+        billed = line_a.move_id
+        self.assertEqual(billed.state, "posted")
+        # The same invoice the standard way, for a member the run did not bill.
+        vals = line_a._invoice_vals(products)
+        vals["partner_id"] = self.member_other.id
+        standard = self.env["account.move"].create(vals)
+        standard.action_post()
+        self.assertEqual(self._booked(billed), self._booked(standard))
+        self.assertEqual(len(billed.invoice_line_ids.membership_line_ids), 2)
+        self.assertEqual(
+            set(billed.invoice_line_ids.membership_line_ids.mapped("state")), {"invoiced"}
+        )
+        self.assertEqual(self.member_a.membership_state, "invoiced")
+        self.assertEqual(self.member_a.membership_state, self.member_other.membership_state)
+        self.assertEqual(self.member_a.membership_stop, self.member_other.membership_stop)
+        self.assertEqual(self.member_b.membership_state, "invoiced")
+
+    def test_amounts_odoo_disagrees_with_are_not_booked(self):
+        """Should Odoo compute another subtotal than the run's amount, the run books the
+        invoices the standard way instead."""
+        original = MembookBillingRun._fee_line_amounts
+
+        def off_by_a_cent(run):
+            return {
+                product_id: {key: value + 0.01 for key, value in amounts.items()}
+                for product_id, amounts in original(run).items()
+            }
+
+        run = self._run()
+        run.action_start()
+        with patch.object(MembookBillingRun, "_fee_line_amounts", off_by_a_cent):
+            self._process_runs()
+        invoices = run.line_ids.move_id
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(set(run.line_ids.mapped("state")), {"sent", "no_email"})
+        self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
+        self.assertEqual(set(invoices.line_ids.mapped("balance")), {-60.0, 60.0})
+        self.assertEqual(len(invoices.invoice_line_ids.membership_line_ids), 3)
+
+    def test_invoices_have_their_portal_token_from_creation(self):
+        run = self._run(send_email=False)
+        run.action_start()
+        self._process_runs()
+        tokens = run.line_ids.move_id.mapped("access_token")
+        self.assertEqual(len(tokens), 3)
+        self.assertTrue(all(tokens))
+        self.assertEqual(len(set(tokens)), 3)
+
+    def test_amounts_in_another_currency_are_left_to_odoo(self):
+        other = self.setup_other_currency("EUR")
+        journal = self.sale_journal.copy({"currency_id": other.id, "code": "EURS"})
+        run = self._run(journal_id=journal.id)
+        self.assertEqual(run._fee_line_amounts(), {})
+        run.action_start()
+        self._process_runs()
+        invoices = run.line_ids.move_id
+        self.assertEqual(invoices.currency_id, other)
+        self.assertEqual(invoices.mapped("amount_total"), [60.0] * 3)
+
+    def test_stale_statistics_are_refreshed(self):
+        self.assertFalse(analyze_when_stale(self.env, "account_move", changed_rows=10**9))
+        self.assertTrue(analyze_when_stale(self.env, "account_move", -1, changed_share=0))
+        self.env.cr.execute("SELECT count(*) FROM account_move")
+        count = self.env.cr.fetchone()[0]
+        self.env.cr.execute("SELECT reltuples FROM pg_class WHERE relname = 'account_move'")
+        self.assertEqual(self.env.cr.fetchone()[0], count, "the table was analysed")
