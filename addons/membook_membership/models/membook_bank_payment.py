@@ -394,76 +394,72 @@ class MembookBankPayment(models.Model):
         payer, label and amounts (creating thousands of journal items through the ORM costs
         about 10 ms each). A test compares these items with ones the ORM creates.
         """
-        by_date = {}
+        # One entry per date and receivable account: the copies share the first item's account.
+        groups = {}
         for payment, account_id, partner_id in payers:
             date = payment.booking_date or payment.payment_date
-            by_date.setdefault(date, []).append((payment, account_id, partner_id))
+            groups.setdefault((date, account_id), []).append((payment, partner_id))
         currency = journal.currency_id or journal.company_id.currency_id
         counterparts = {}
-        for date, group in sorted(by_date.items()):
+        for (date, account_id), rows in sorted(groups.items()):
             label = self.env._(
                 "Reference payments of %(date)s: %(count)s",
                 date=fields.Date.to_string(date),
-                count=len(group),
+                count=len(rows),
             )
-            # One entry per receivable account: copies must share the first item's account.
-            by_account = {}
-            for row in group:
-                by_account.setdefault(row[1], []).append(row)
-            for account_id, rows in by_account.items():
-                amount = sum(_decimal(payment.amount) for payment, *_rest in rows)
-                first_payment, _account, first_partner = rows[0]
-                st_line = self._statement_lines().create(
-                    {
-                        "journal_id": journal.id,
-                        "date": date,
-                        "amount": float(amount),
-                        "payment_ref": label,
-                        "line_ids": [
-                            Command.create(
-                                {
-                                    "name": label,
-                                    "account_id": journal.default_account_id.id,
-                                    "currency_id": currency.id,
-                                    "amount_currency": float(amount),
-                                    "debit": float(amount),
-                                    "credit": 0.0,
-                                }
-                            ),
-                            Command.create(
-                                {
-                                    "name": first_payment.reference or first_payment.archive_id,
-                                    "account_id": account_id,
-                                    "partner_id": first_partner,
-                                    "currency_id": currency.id,
-                                    "amount_currency": -float(amount),
-                                    "debit": 0.0,
-                                    "credit": float(amount),
-                                }
-                            ),
-                        ],
-                    }
-                )
-                template = st_line.move_id.line_ids.filtered(
-                    lambda line, account_id=account_id: line.account_id.id == account_id
-                )
-                if len(template) != 1:
-                    raise UserError(
-                        self.env._("The bank entry %s was not booked as expected.", st_line.name)
-                    )
-                ids = self._copy_item(
-                    template,
-                    [
-                        (
-                            partner_id,
-                            payment.reference or payment.archive_id,
-                            _decimal(payment.amount),
-                        )
-                        for payment, _account, partner_id in rows
+            amount = sum(_decimal(payment.amount) for payment, _partner in rows)
+            first_payment, first_partner = rows[0]
+            st_line = self._statement_lines().create(
+                {
+                    "journal_id": journal.id,
+                    "date": date,
+                    "amount": float(amount),
+                    "payment_ref": label,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "name": label,
+                                "account_id": journal.default_account_id.id,
+                                "currency_id": currency.id,
+                                "amount_currency": float(amount),
+                                "debit": float(amount),
+                                "credit": 0.0,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "name": first_payment.reference or first_payment.archive_id,
+                                "account_id": account_id,
+                                "partner_id": first_partner,
+                                "currency_id": currency.id,
+                                "amount_currency": -float(amount),
+                                "debit": 0.0,
+                                "credit": float(amount),
+                            }
+                        ),
                     ],
+                }
+            )
+            template = st_line.move_id.line_ids.filtered(
+                lambda line, account_id=account_id: line.account_id.id == account_id
+            )
+            if len(template) != 1:
+                raise UserError(
+                    self.env._("The bank entry %s was not booked as expected.", st_line.name)
                 )
-                for (payment, *_rest), line_id in zip(rows, ids, strict=True):
-                    counterparts[payment] = (line_id, st_line.id)
+            ids = self._copy_item(
+                template,
+                [
+                    (
+                        partner_id,
+                        payment.reference or payment.archive_id,
+                        _decimal(payment.amount),
+                    )
+                    for payment, partner_id in rows
+                ],
+            )
+            for (payment, *_rest), line_id in zip(rows, ids, strict=True):
+                counterparts[payment] = (line_id, st_line.id)
         return counterparts
 
     @api.model
