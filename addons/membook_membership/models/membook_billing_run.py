@@ -400,8 +400,17 @@ class MembookBillingRunLine(models.Model):
         moves = moves.with_context(membook_defer_membership_lines=False)
         moves.invoice_line_ids._membook_create_membership_lines()
         moves._post(soft=False)
-        for (line, _vals), move in zip(todo, moves, strict=True):
-            line.write({"move_id": move.id, "state": "invoiced", "message": False})
+        lines = self.browse([line.id for line, _vals in todo])
+        lines.write({"state": "invoiced", "message": False})
+        # Each line its own invoice: one statement for the batch, not one write per line.
+        lines.flush_recordset()
+        self.env.cr.execute_values(
+            "UPDATE membook_billing_run_line l SET move_id = v.move"
+            " FROM (VALUES %s) AS v(id, move) WHERE l.id = v.id",
+            [(line.id, move.id) for line, move in zip(lines, moves, strict=True)],
+            page_size=1000,
+        )
+        lines.invalidate_recordset(["move_id"])
 
     def _send(self):
         template = self.env.ref("membook_membership.mail_template_membership_invoice")
