@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Bank day on a real Odoo 19: import, match and reconcile a KTL file against open invoices.
 
-    python bench/bench_bank_day.py [--invoices 20000] [--baseline 1000]
+    python bench/bench_bank_day.py [--invoices 20000] [--baseline 1000] [--workers 2]
 
 Creates ``--invoices`` open fee invoices with Finnish references (60 EUR split 25/10/25), writes a
 KTL file paying them (about 90 % exact, 4 % partial, 3 % overpaid, 3 % unknown reference), imports
@@ -10,14 +10,20 @@ it and runs the processing cron as production does (statement lines, matching, r
 allocations, committed batches). As the baseline in the same run, Odoo's own register-payment
 wizard pays ``--baseline`` other invoices one per call, each in its own transaction, as a person
 would. Prints figures; asserts nothing.
+
+Creating the invoices takes longer than paying them: ``--setup-only --keep --database NAME``
+stops once they exist, and ``--from-setup NAME`` runs the day on a copy of that database.
 """
 
+import argparse
 import datetime as dt
 import random
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, worker_env
 
 ensure_odoo_python()
 
@@ -52,71 +58,96 @@ def make_invoices(env, partners, product, journal, count):
     return moves
 
 
+def set_up(env, sale, count):
+    """Organisations, members, a split fee product and ``count`` open invoices."""
+    cr = env.cr
+    Level = env["membook.organisation.level"]
+    levels = [
+        Level.create({"name": name, "code": name[:3].upper(), "sequence": seq})
+        for name, seq in (("Federation", 10), ("District", 20), ("Club", 30))
+    ]
+    Org = env["membook.organisation"]
+    federation = Org.create({"name": "Federation", "level_id": levels[0].id})
+    district = Org.create(
+        {"name": "District", "level_id": levels[1].id, "parent_organisation_id": federation.id}
+    )
+    clubs = Org.create(
+        [
+            {
+                "name": f"Club {i}",
+                "level_id": levels[2].id,
+                "parent_organisation_id": district.id,
+            }
+            for i in range(50)
+        ]
+    )
+    partners = env["res.partner"].create(
+        [
+            {
+                "name": f"Member {n}",
+                "is_member": True,
+                "member_organisation_id": clubs[n % 50].id,
+            }
+            for n in range(2000)
+        ]
+    )
+    sale.invoice_reference_model = "fi"
+    income = env["account.account"].search([("account_type", "=", "income")], limit=1)
+    # A fee product outside OCA membership keeps the set-up fast; the split is what matters.
+    fee = env["product.product"].create(
+        {
+            "name": "Fee",
+            "type": "service",
+            "list_price": 60.0,
+            "taxes_id": [],
+            "property_account_income_id": income.id,
+            "membook_split_rule_ids": [
+                (0, 0, {"target_type": "level", "level_id": level.id, "value": value})
+                for level, value in zip(levels, (25.0, 10.0, 25.0), strict=True)
+            ],
+        }
+    )
+    cr.commit()
+    t0 = time.monotonic()
+    invoices = make_invoices(env, partners, fee, sale, count)
+    setup_s = time.monotonic() - t0
+    print(
+        f"set-up: {len(invoices)} open invoices in {setup_s:.0f} s ({rate(len(invoices), setup_s)})"
+    )
+    return invoices
+
+
 def main() -> None:
     args_parser = parser(__doc__)
     args_parser.add_argument("--invoices", type=int, default=20000)
     args_parser.add_argument("--baseline", type=int, default=1000)
     args_parser.add_argument("--batch", type=int, default=500)
     args_parser.add_argument("--profile", action="store_true", help="cProfile the cron")
+    args_parser.add_argument("--workers", type=int, default=1, help="processes running the cron")
+    args_parser.add_argument("--setup-only", action="store_true", help="stop after the set-up")
+    args_parser.add_argument("--from-setup", metavar="DATABASE", help="reuse a kept set-up")
+    args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args_parser.parse_args()
+    if args.worker:
+        with worker_env(args.database) as env:
+            env["membook.bank.payment"]._cron_process()
+        return
     rng = random.Random(2026)
-    with odoo_env(args.database, args.keep) as env:
+    with odoo_env(args.database, args.keep, source=args.from_setup) as env:
         cr = env.cr
-        Level = env["membook.organisation.level"]
-        levels = [
-            Level.create({"name": name, "code": name[:3].upper(), "sequence": seq})
-            for name, seq in (("Federation", 10), ("District", 20), ("Club", 30))
-        ]
-        Org = env["membook.organisation"]
-        federation = Org.create({"name": "Federation", "level_id": levels[0].id})
-        district = Org.create(
-            {"name": "District", "level_id": levels[1].id, "parent_organisation_id": federation.id}
-        )
-        clubs = Org.create(
-            [
-                {
-                    "name": f"Club {i}",
-                    "level_id": levels[2].id,
-                    "parent_organisation_id": district.id,
-                }
-                for i in range(50)
-            ]
-        )
-        partners = env["res.partner"].create(
-            [
-                {
-                    "name": f"Member {n}",
-                    "is_member": True,
-                    "member_organisation_id": clubs[n % 50].id,
-                }
-                for n in range(2000)
-            ]
-        )
         sale = env["account.journal"].search([("type", "=", "sale")], limit=1)
-        sale.invoice_reference_model = "fi"
         bank = env["account.journal"].search([("type", "=", "bank")], limit=1)
-        income = env["account.account"].search([("account_type", "=", "income")], limit=1)
-        # A fee product outside OCA membership keeps the set-up fast; the split is what matters.
-        fee = env["product.product"].create(
-            {
-                "name": "Fee",
-                "type": "service",
-                "list_price": 60.0,
-                "taxes_id": [],
-                "property_account_income_id": income.id,
-                "membook_split_rule_ids": [
-                    (0, 0, {"target_type": "level", "level_id": level.id, "value": value})
-                    for level, value in zip(levels, (25.0, 10.0, 25.0), strict=True)
-                ],
-            }
-        )
-        cr.commit()
-        t0 = time.monotonic()
-        invoices = make_invoices(env, partners, fee, sale, args.invoices + args.baseline)
-        setup_s = time.monotonic() - t0
-        print(
-            f"set-up: {len(invoices)} open invoices in {setup_s:.0f} s ({rate(len(invoices), setup_s)})"
-        )
+        if args.from_setup:
+            invoices = env["account.move"].search(
+                [("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid")],
+                order="id",
+                limit=args.invoices + args.baseline,
+            )
+            print(f"set-up: {len(invoices)} open invoices from {args.from_setup}")
+        else:
+            invoices = set_up(env, sale, args.invoices + args.baseline)
+        if args.setup_only:
+            return
         ours, baseline = invoices[: args.invoices], invoices[args.invoices :]
 
         payments = []
@@ -173,6 +204,18 @@ def main() -> None:
             profiler.runcall(env["membook.bank.payment"]._cron_process)
             profiler.dump_stats("bank_day.prof")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        elif args.workers > 1:
+            # Like cron workers: each process takes locked batches until none are left.
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, __file__, "--worker", "--database", args.database]
+                )
+                for _ in range(args.workers)
+            ]
+            for proc in procs:
+                proc.wait()
+            cr.rollback()
+            env.invalidate_all()
         else:
             env["membook.bank.payment"]._cron_process()
         process_s = time.monotonic() - t1

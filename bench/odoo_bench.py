@@ -47,8 +47,12 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def odoo_env(database: str, keep: bool = False):
-    """An environment on a fresh database with the addons installed, as superuser."""
+def odoo_env(database: str, keep: bool = False, source: str | None = None):
+    """An environment on a fresh database with the addons installed, as superuser.
+
+    With ``source``, the database is a copy of that earlier benchmark database (kept with
+    ``--keep``) instead of the template, and the addons are updated there to this checkout.
+    """
     odoo_cmd = run_tests.find_odoo()
     extra = run_tests.shlex.split(os.environ.get("ODOO_ARGS", ""))
     addons = run_tests.our_addons()
@@ -57,8 +61,10 @@ def odoo_env(database: str, keep: bool = False):
     key = run_tests.hashlib.sha1(f"{version}{deps}".encode()).hexdigest()[:10]
     template = f"nordic_billing_tpl_{key}"
     env_vars = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    if source:
+        template = source
     if not run_tests.database_exists(odoo_cmd, env_vars, template):
-        sys.exit(f"Template {template} missing: run tools/test once to build it.")
+        sys.exit(f"Database {template} missing: run tools/test once to build the template.")
     subprocess.run(
         [*odoo_cmd, "db", *extra, "duplicate", "-f", template, database],
         check=True,
@@ -72,7 +78,7 @@ def odoo_env(database: str, keep: bool = False):
             f"--addons-path={ROOT / 'addons'}",
             "-d",
             database,
-            "-i",
+            "-u" if source else "-i",
             ",".join(addons),
             "--stop-after-init",
             "--log-level=warn",
