@@ -287,8 +287,11 @@ class MembookBankPayment(models.Model):
         for payment, decision, item_lines in matched:
             line_id, st_line_id = booked[payment]
             reconcile_plan.append(
-                AccountMoveLine.browse([line_id] + [line.id for line in item_lines]).with_prefetch(
-                    prefetch
+                (
+                    AccountMoveLine.browse(line_id).with_prefetch(prefetch),
+                    AccountMoveLine.browse([line.id for line in item_lines]).with_prefetch(
+                        prefetch
+                    ),
                 )
             )
             updates.append(
@@ -319,11 +322,7 @@ class MembookBankPayment(models.Model):
             )
         self._record_outcomes(updates, links)
         if reconcile_plan:
-            # Odoo's _reconcile_plan wraps this in balance and dynamic-line checks of every
-            # invoice involved; reconciling changes neither balances nor tax or term lines,
-            # and those checks cost more than the reconciliation on a bank day.
-            plan_list, all_lines = AccountMoveLine._optimize_reconciliation_plan(reconcile_plan)
-            AccountMoveLine._reconcile_plan_with_sync(plan_list, all_lines)
+            AccountMoveLine._membook_reconcile_payments(reconcile_plan)
         self.env["account.move"]._membook_allocate_many(
             [
                 (

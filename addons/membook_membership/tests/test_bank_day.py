@@ -1,5 +1,6 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -344,6 +345,192 @@ class TestBankDay(MembookBillingCommon):
             [(line.amount_residual, line.reconciled) for line in payments.counterpart_line_id],
             [(0.0, True), (-15.0, False), (0.0, True)],
         )
+
+    def _watch_reconciliation(self, plans):
+        """Note the state of what reconciling ``plans`` touches; the function returned describes
+        what changed since, in terms that do not depend on record ids: every changed column of
+        the items, entries, members and membership lines involved, and every partial and full
+        reconcile created."""
+        lines = self.env["account.move.line"].union(*(credit | debits for credit, debits in plans))
+        moves = lines.move_id
+        partners = lines.partner_id
+        token = {}
+        for number, (credit, debits) in enumerate(plans):
+            token[("account_move_line", credit.id)] = ("credit", number)
+            token[("res_partner", credit.partner_id.id)] = ("member", number)
+            for move in debits.move_id:
+                token[("account_move", move.id)] = ("invoice", number)
+            token[("account_move", credit.move_id.id)] = ("day entry",)
+            token[("account_bank_statement_line", credit.move_id.statement_line_id.id)] = (
+                "day statement line",
+            )
+        for move in moves:
+            for index, line in enumerate(move.line_ids.sorted("id")):
+                token.setdefault(
+                    ("account_move_line", line.id), (token[("account_move", move.id)], index)
+                )
+        cr = self.env.cr
+        ids = {
+            "account_move": moves.ids,
+            "account_move_line": moves.line_ids.ids,
+            "res_partner": partners.ids,
+            "account_bank_statement_line": moves.statement_line_id.ids,
+        }
+
+        def rows(table, column, ids):
+            cr.execute(f"SELECT * FROM {table} WHERE {column} = ANY(%s) ORDER BY id", [ids])
+            return {row["id"]: row for row in cr.dictfetchall()}
+
+        def state():
+            return {
+                **{table: rows(table, "id", table_ids) for table, table_ids in ids.items()},
+                "membership_membership_line": rows(
+                    "membership_membership_line", "partner_id", partners.ids
+                ),
+            }
+
+        lines.env.flush_all()
+        before = state()
+
+        def changes():
+            return self._reconciliation_changes(lines, token, before, state(), rows)
+
+        return changes
+
+    def _reconciliation_changes(self, lines, token, before, after, rows):
+        partials = rows("account_partial_reconcile", "debit_move_id", lines.ids)
+        partials.update(rows("account_partial_reconcile", "credit_move_id", lines.ids))
+        fulls = {}
+        for row in after["account_move_line"].values():
+            if row["full_reconcile_id"]:
+                fulls.setdefault(row["full_reconcile_id"], []).append(
+                    token[("account_move_line", row["id"])]
+                )
+        for full_id, members in fulls.items():
+            token[("account_full_reconcile", full_id)] = ("full", *sorted(members, key=str))
+        for partial in partials.values():
+            token[("account_partial_reconcile", partial["id"])] = (
+                "partial",
+                token[("account_move_line", partial["debit_move_id"])],
+                token[("account_move_line", partial["credit_move_id"])],
+            )
+        references = {
+            "move_id": "account_move",
+            "debit_move_id": "account_move_line",
+            "credit_move_id": "account_move_line",
+            "full_reconcile_id": "account_full_reconcile",
+            "partner_id": "res_partner",
+        }
+
+        def canonical(column, value):
+            if column == "matching_number" and value:
+                if value.startswith("P"):
+                    return token[("account_partial_reconcile", int(value[1:]))]
+                return token[("account_full_reconcile", int(value))]
+            return token.get((references.get(column), value), value)
+
+        changes = {}
+        for table, new_rows in after.items():
+            for row_id, row in new_rows.items():
+                old = before[table].get(row_id, {})
+                changed = {
+                    column: canonical(column, value)
+                    for column, value in row.items()
+                    # internal_index: a sort key made of the date and the record id.
+                    if column not in ("write_date", "internal_index") and old.get(column) != value
+                }
+                if changed:
+                    key = token.get((table, row_id)) or canonical("partner_id", row["partner_id"])
+                    changes[(table, str(key))] = changed
+        skip = {"id", "create_date", "write_date"}
+        created = sorted(
+            str(
+                {
+                    column: canonical(column, value)
+                    for column, value in row.items()
+                    if column not in skip
+                }
+            )
+            for row in partials.values()
+        ) + sorted(str(token[("account_full_reconcile", full_id)]) for full_id in fulls)
+        return changes, created
+
+    def test_set_based_reconciliation_writes_what_odoo_writes(self):
+        """Paying the same invoices through the set-based path and through Odoo's changes the
+        same columns of the same records to the same values, and creates the same partial and
+        full reconciles: exact, partial and over-payments, and invoices in two instalments paid
+        in full and in part. Membership lines and members' membership state included."""
+        AccountMoveLine = type(self.env["account.move.line"])
+        real_reconcile = AccountMoveLine._membook_reconcile_payments
+        real_sql = AccountMoveLine._membook_reconcile_sql
+        effects, sql_plans = {}, {"odoo": [], "set-based": []}
+        for run in ("odoo", "set-based"):
+            members = self.env["res.partner"].create(
+                [
+                    {
+                        "name": f"{run} {n}",
+                        "is_member": True,
+                        "member_organisation_id": self.club.id,
+                    }
+                    for n in range(5)
+                ]
+            )
+            invoices = []
+            for member, terms in zip(members, [False] * 3 + [self.pay_terms_b] * 2, strict=True):
+                invoice = self.env["account.move"].create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": member.id,
+                        "invoice_date": "2026-01-15",
+                        "invoice_payment_term_id": terms and terms.id,
+                        "invoice_line_ids": [
+                            (0, 0, {"product_id": self.fee.id, "price_unit": 60.0, "tax_ids": []})
+                        ],
+                    }
+                )
+                invoice.action_post()
+                invoices.append(invoice)
+            amounts = ("60.00", "30.00", "75.00", "60.00", "40.00")
+            data = self._ktl(
+                *(
+                    self._payment(f"{run[:3]}{n}", invoice.payment_reference, amount)
+                    for n, (invoice, amount) in enumerate(zip(invoices, amounts, strict=True))
+                )
+            )
+
+            def spy_reconcile(model, plans, run=run):
+                effects[run] = self._watch_reconciliation(plans)
+                return real_reconcile(model, plans)
+
+            def spy_sql(model, plans, hooks, run=run):
+                sql_plans[run] += plans
+                return real_sql(model, plans, hooks)
+
+            with (
+                patch.object(AccountMoveLine, "_membook_reconcile_payments", spy_reconcile),
+                patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql),
+                # No known overrides: everything takes Odoo's path.
+                patch.object(AccountMoveLine, "_membook_reconcile_hooks", return_value=None)
+                if run == "odoo"
+                else contextlib.nullcontext(),
+            ):
+                self._import(data, name=f"{run}.svm")
+            effects[run] = effects[run]()  # after the cron, as it leaves the database
+            self.assertEqual(
+                [invoice.payment_state for invoice in invoices],
+                ["paid", "partial", "paid", "paid", "partial"],
+            )
+        self.assertFalse(sql_plans["odoo"])
+        self.assertEqual(
+            len(sql_plans["set-based"]), 5, "every plan is plain: none took Odoo's path"
+        )
+        odoo_changes, odoo_created = effects["odoo"]
+        sql_changes, sql_created = effects["set-based"]
+        self.assertEqual(sorted(sql_changes), sorted(odoo_changes), (sql_changes, odoo_changes))
+        for key, changed in odoo_changes.items():
+            self.assertEqual(sql_changes[key], changed, key)
+        self.assertEqual(sql_created, odoo_created)
+        self.assertEqual(len(odoo_created), 7 + 2)  # partials (instalments: two each), fulls
 
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
         ref_b = self._ref(self.member_b)
