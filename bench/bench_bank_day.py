@@ -148,6 +148,15 @@ def main() -> None:
             invoices = set_up(env, sale, args.invoices + args.baseline)
         if args.setup_only:
             return
+        # Payments for the unmatched queue wait on this account with the day's payments.
+        bank.membook_unidentified_account_id = env["account.account"].create(
+            {
+                "name": "Unidentified payments",
+                "code": "289900",
+                "account_type": "liability_current",
+                "reconcile": True,
+            }
+        )
         ours, baseline = invoices[: args.invoices], invoices[args.invoices :]
 
         payments = []

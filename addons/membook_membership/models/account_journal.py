@@ -18,6 +18,30 @@ class AccountJournal(models.Model):
         "moved to its 'processed' subfolder, unreadable ones to 'failed'.",
     )
 
+    membook_unidentified_account_id = fields.Many2one(
+        "account.account",
+        string="Unidentified payments account",
+        check_company=True,
+        domain="[('reconcile', '=', True), ('account_type', 'in', ('liability_current', "
+        "'asset_current'))]",
+        help="Bank file payments that no invoice can be found for are booked on this account, "
+        "with the day's reference payments, until someone assigns them. Without one, each goes "
+        "on a bank statement line of its own on the suspense account, which is much slower on "
+        "large bank files.",
+    )
+
+    @api.constrains("membook_unidentified_account_id")
+    def _check_membook_unidentified_account(self):
+        for journal in self:
+            account = journal.membook_unidentified_account_id
+            if account and (not account.reconcile or account == journal.suspense_account_id):
+                raise ValidationError(
+                    self.env._(
+                        "The unidentified payments account must allow reconciliation and differ "
+                        "from the suspense account."
+                    )
+                )
+
     @api.constrains("membook_import_folder", "type")
     def _check_membook_import_folder(self):
         for journal in self:

@@ -277,10 +277,22 @@ class MembookBankPayment(models.Model):
             )
             for payment, _decision, item_lines in matched
         }
+        # Payments for the queue go with the day's payments on the unidentified payments
+        # account when the journal has one; corrections keep a statement line of their own.
+        unidentified = journal.membook_unidentified_account_id
+        queued = [
+            plan
+            for plan in others
+            if unidentified
+            and not plan[0].is_correction
+            and plan[1].kind != matching.MatchKind.REVERSAL
+        ]
+        for payment, decision, _lines in queued:
+            payer[payment] = (unidentified.id, decision.partner_id or None)
         booked = self._book_matched(
-            journal, [(payment, *payer[payment]) for payment, *_rest in matched]
+            journal, [(payment, *payer[payment]) for payment, *_rest in matched + queued]
         )
-        singles = self._book_singly(journal, others)
+        singles = self._book_singly(journal, [plan for plan in others if plan not in queued])
         AccountMoveLine = self.env["account.move.line"]
         prefetch = [booked[payment][0] for payment, *_rest in matched] + list(lines_by_id)
         reconcile_plan, updates, links = [], [], []
@@ -308,6 +320,7 @@ class MembookBankPayment(models.Model):
             )
             links += [(payment.id, move_id) for move_id in {line.move_id.id for line in item_lines}]
         for payment, decision, _item_lines in others:
+            line_id, st_line_id = booked.get(payment) or (None, singles[payment].id)
             updates.append(
                 (
                     payment.id,
@@ -316,8 +329,8 @@ class MembookBankPayment(models.Model):
                     decision.reason,
                     float(decision.unapplied),
                     decision.partner_id or None,
-                    singles[payment].id,
-                    None,
+                    st_line_id,
+                    line_id,
                 )
             )
         self._record_outcomes(updates, links)
@@ -387,6 +400,9 @@ class MembookBankPayment(models.Model):
         payment keeps its own counterpart item, which is reconciled with the invoices it pays
         (and unreconciled if the payment is reversed). ``payers`` holds (payment, receivable
         account id, partner id); returns {payment: (counterpart item id, statement line id)}.
+        Payments waiting in the unmatched queue come with the journal's unidentified payments
+        account instead of a receivable: they make a statement line of their own for the day,
+        and each is assigned from its item on that account.
 
         Odoo books the entry with the bank item and the first payer's item for the whole
         total; the other payers' items are then copied from that one in SQL, changing only the
@@ -401,11 +417,18 @@ class MembookBankPayment(models.Model):
         currency = journal.currency_id or journal.company_id.currency_id
         counterparts = {}
         for (date, account_id), rows in sorted(groups.items()):
-            label = self.env._(
-                "Reference payments of %(date)s: %(count)s",
-                date=fields.Date.to_string(date),
-                count=len(rows),
-            )
+            if account_id == journal.membook_unidentified_account_id.id:
+                label = self.env._(
+                    "Unidentified payments of %(date)s: %(count)s",
+                    date=fields.Date.to_string(date),
+                    count=len(rows),
+                )
+            else:
+                label = self.env._(
+                    "Reference payments of %(date)s: %(count)s",
+                    date=fields.Date.to_string(date),
+                    count=len(rows),
+                )
             amount = sum(_decimal(payment.amount) for payment, _partner in rows)
             first_payment, first_partner = rows[0]
             st_line = self._statement_lines().create(
@@ -427,7 +450,7 @@ class MembookBankPayment(models.Model):
                         ),
                         Command.create(
                             {
-                                "name": first_payment.reference or first_payment.archive_id,
+                                "name": first_payment._membook_item_label(),
                                 "account_id": account_id,
                                 "partner_id": first_partner,
                                 "currency_id": currency.id,
@@ -449,17 +472,17 @@ class MembookBankPayment(models.Model):
             ids = self._copy_item(
                 template,
                 [
-                    (
-                        partner_id,
-                        payment.reference or payment.archive_id,
-                        _decimal(payment.amount),
-                    )
+                    (partner_id, payment._membook_item_label(), _decimal(payment.amount))
                     for payment, partner_id in rows
                 ],
             )
             for (payment, *_rest), line_id in zip(rows, ids, strict=True):
                 counterparts[payment] = (line_id, st_line.id)
         return counterparts
+
+    def _membook_item_label(self):
+        """The label of this payment's item on the day entry: what identifies it best."""
+        return self.reference or self.message or self.payer_name or self.archive_id
 
     @api.model
     def _copy_item(self, template, rows):
@@ -648,11 +671,15 @@ class MembookBankPayment(models.Model):
                 self.env._("Assign a payment to the invoices of one customer at a time.")
             )
         st_line = self.statement_line_id
-        suspense = st_line.move_id.line_ids.filtered(
-            lambda line: line.account_id == st_line.journal_id.suspense_account_id
-        )
         partner = receivables.partner_id.commercial_partner_id
-        st_line.partner_id = partner
+        # Waiting on the unidentified payments account with the day's payments, or alone on
+        # its own statement line on the suspense account: the item moves to the receivable.
+        suspense = self.counterpart_line_id
+        if not suspense:
+            suspense = st_line.move_id.line_ids.filtered(
+                lambda line: line.account_id == st_line.journal_id.suspense_account_id
+            )
+            st_line.partner_id = partner
         suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})
         residual_before = {move: _decimal(move.amount_residual) for move in invoices}
         self.env["account.move.line"]._reconcile_plan([suspense | receivables])

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from lxml import etree
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -533,6 +533,60 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(len(odoo_created), 7 + 2)  # partials (instalments: two each), fulls
 
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
+        self._check_queue_and_assign()
+
+    def test_queue_on_unidentified_payments_account(self):
+        """With an unidentified payments account, the day's payments for the queue share one
+        statement line, each with its own item on that account; assigning one moves its item
+        to the receivable, and a correction settles the other's item."""
+        account = self.env["account.account"].create(
+            {
+                "name": "Unidentified payments",
+                "code": "289900",
+                "account_type": "liability_current",
+                "reconcile": True,
+            }
+        )
+        with self.assertRaises(ValidationError):
+            self.bank_journal.membook_unidentified_account_id = self.bank_journal.default_account_id
+        self.bank_journal.membook_unidentified_account_id = account
+        queue = self._check_queue_and_assign()
+        self.assertEqual(len(queue.statement_line_id), 1)
+        entry = queue.statement_line_id.move_id
+        self.assertEqual(entry.state, "posted")
+        self.assertFalse(
+            entry.line_ids.filtered(
+                lambda line: line.account_id == self.bank_journal.suspense_account_id
+            )
+        )
+        self.assertTrue(queue.statement_line_id.is_reconciled)
+        nobody, swapped = queue.sorted("archive_id")
+        self.assertEqual(nobody.counterpart_line_id.account_id, account)
+        self.assertEqual(nobody.counterpart_line_id.name, "NOBODY")
+        self.assertEqual(nobody.counterpart_line_id.amount_residual, -60.0)
+        self.assertEqual(swapped.counterpart_line_id.account_id.account_type, "asset_receivable")
+        self.assertEqual(swapped.counterpart_line_id.partner_id, self.member_b)
+        self.assertTrue(swapped.counterpart_line_id.reconciled)
+        # The bank takes the unidentified payment back: its item is settled, nothing is paid.
+        record = self._import(
+            b"".join(
+                write_camt054(
+                    IBAN,
+                    [
+                        self._payment(
+                            "U1", "", "60.00", name="NOBODY", account=IBAN, correction=True
+                        )
+                    ],
+                )
+            ),
+            "return.xml",
+        )
+        self.assertEqual(record.payment_ids.state, "reversal")
+        self.assertEqual(nobody.state, "reversed")
+        self.assertTrue(nobody.counterpart_line_id.reconciled)
+        self.assertEqual(nobody.counterpart_line_id.account_id, account)
+
+    def _check_queue_and_assign(self):
         ref_b = self._ref(self.member_b)
         typo = ref_b[:-3] + ref_b[-2] + ref_b[-3] + ref_b[-1]  # two digits swapped
         # KTL carries referenced payments only: unreferenced ones come in camt.054.
@@ -570,6 +624,7 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(sum(self._allocations(self.invoices[self.member_b]).values()), 60.0)
         with self.assertRaises(UserError):
             swapped._assign(self.invoices[self.member_other])
+        return queue
 
     def test_killed_batch_resumes_without_loss_or_duplicates(self):
         self.env["ir.config_parameter"].set_param("membook.bank_batch_size", 1)
