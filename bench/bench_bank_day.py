@@ -268,10 +268,11 @@ def main() -> None:
             f"baseline, register-payment wizard: {len(baseline)} in {baseline_s:.1f} s, {rate(len(baseline), baseline_s)}"
         )
         ours_each = total_s / len(payments)
-        base_each = baseline_s / len(baseline)
-        print(
-            f"per payment: ours {1000 * ours_each:.2f} ms, baseline {1000 * base_each:.2f} ms: {base_each / ours_each:.1f}x"
-        )
+        if baseline:
+            base_each = baseline_s / len(baseline)
+            print(
+                f"per payment: ours {1000 * ours_each:.2f} ms, baseline {1000 * base_each:.2f} ms: {base_each / ours_each:.1f}x"
+            )
         print(f"100,000 payments at our rate: {100000 * ours_each:.0f} s")
 
 

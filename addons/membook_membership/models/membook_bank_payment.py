@@ -289,6 +289,20 @@ class MembookBankPayment(models.Model):
         ]
         for payment, decision, _lines in queued:
             payer[payment] = (unidentified.id, decision.partner_id or None)
+        # Allocate first: numbering the day entries locks the journal's numbers until commit,
+        # and other workers' batches wait for that; what needs no entry is done before.
+        self.env["account.move"]._membook_allocate_many(
+            [
+                (
+                    lines_by_id[alloc.item_id].move_id,
+                    alloc.amount,
+                    payment.payment_date or payment.booking_date,
+                    payment,
+                )
+                for payment, decision, _lines in matched
+                for alloc in decision.allocations
+            ]
+        )
         booked = self._book_matched(
             journal, [(payment, *payer[payment]) for payment, *_rest in matched + queued]
         )
@@ -336,18 +350,6 @@ class MembookBankPayment(models.Model):
         self._record_outcomes(updates, links)
         if reconcile_plan:
             AccountMoveLine._membook_reconcile_payments(reconcile_plan)
-        self.env["account.move"]._membook_allocate_many(
-            [
-                (
-                    lines_by_id[alloc.item_id].move_id,
-                    alloc.amount,
-                    payment.payment_date or payment.booking_date,
-                    payment,
-                )
-                for payment, decision, _lines in matched
-                for alloc in decision.allocations
-            ]
-        )
         for payment, decision, _lines in others:
             if decision.kind == matching.MatchKind.REVERSAL:
                 payment._reverse_original(decision.reverses)
