@@ -71,10 +71,6 @@ class MembookBankFile(models.Model):
                 self.env._("%(file)s cannot be imported: %(error)s", file=filename, error=error)
             ) from error
         payments = bank_file.payments
-        new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments)
-        paid = self.env["membook.settlement"]
-        for transfer in bank_file.outgoing:
-            paid |= paid._match_payout(transfer.reference, transfer.amount, transfer.booking_date)
         record = self.create(
             {
                 "name": filename,
@@ -82,13 +78,16 @@ class MembookBankFile(models.Model):
                 "file_hash": hashlib.sha256(data).hexdigest(),
                 "file_format": bank_file.format,
                 "payment_count": len(payments),
-                "new_count": len(new),
-                "duplicate_count": duplicates,
-                "payout_count": len(paid),
                 "amount_total": float(sum((p.amount for p in payments if not p.is_correction), 0)),
             }
         )
-        new.write({"file_id": record.id})
+        new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments, record)
+        paid = self.env["membook.settlement"]
+        for transfer in bank_file.outgoing:
+            paid |= paid._match_payout(transfer.reference, transfer.amount, transfer.booking_date)
+        record.write(
+            {"new_count": len(new), "duplicate_count": duplicates, "payout_count": len(paid)}
+        )
         record.attachment_id = self.env["ir.attachment"].create(
             {
                 "name": filename,

@@ -112,8 +112,9 @@ class MembookBankPayment(models.Model):
     # Staging
     # ------------------------------------------------------------------
     @api.model
-    def _stage(self, journal, payments):
-        """Stage the payments that are new on ``journal``: (staged records, duplicates count)."""
+    def _stage(self, journal, payments, bank_file):
+        """Stage the payments of ``bank_file`` that are new on ``journal``: (staged records,
+        duplicates count)."""
         archive_ids = [p.archive_id for p in payments if p.archive_id]
         known = set()
         if archive_ids:
@@ -132,12 +133,13 @@ class MembookBankPayment(models.Model):
                 duplicates += 1
                 continue
             known.add(identity)
-            vals_list.append(self._payment_vals(journal, payment))
+            vals_list.append(self._payment_vals(journal, payment, bank_file))
         return insert_rows(self, vals_list), duplicates
 
     @api.model
-    def _payment_vals(self, journal, payment):
+    def _payment_vals(self, journal, payment, bank_file):
         return {
+            "file_id": bank_file.id,
             "journal_id": journal.id,
             "company_id": journal.company_id.id,
             "state": "new",
