@@ -164,6 +164,7 @@ class AccountMoveLine(models.Model):
                    line.amount_residual, line.amount_residual_currency, line.date,
                    line.date_maturity, line.parent_state, line.reconciled, account.reconcile,
                    company.tax_exigibility, move.move_type, move.statement_line_id,
+                   move.payment_state,
                    EXISTS (SELECT 1 FROM account_partial_reconcile part
                             WHERE part.debit_move_id = line.id)
                    OR EXISTS (SELECT 1 FROM account_partial_reconcile part
@@ -193,7 +194,12 @@ class AccountMoveLine(models.Model):
                 credit_row["balance"] < 0
                 and credit_row["statement_line_id"]
                 and all(row["balance"] > 0 for row in debit_rows)
-                and all(row["move_type"] == "out_invoice" for row in debit_rows)
+                # Odoo leaves a blocked or legacy payment state alone.
+                and all(
+                    row["move_type"] == "out_invoice"
+                    and row["payment_state"] in ("not_paid", "partial")
+                    for row in debit_rows
+                )
                 and all(
                     seen[row["id"]] == 1
                     and row["currency_id"] == row["company_currency_id"]

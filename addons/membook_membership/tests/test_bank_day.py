@@ -532,6 +532,35 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(sql_created, odoo_created)
         self.assertEqual(len(odoo_created), 7 + 2)  # partials (instalments: two each), fulls
 
+    def test_blocked_invoice_takes_odoos_path(self):
+        """What the set-based path does not know stays with Odoo: an invoice whose payment a
+        person blocked is reconciled by Odoo, which leaves it blocked."""
+        invoice = self.invoices[self.member_a]
+        invoice.action_toggle_block_payment()
+        AccountMoveLine = type(self.env["account.move.line"])
+        real_sql = AccountMoveLine._membook_reconcile_sql
+        fast = []
+
+        def spy_sql(model, plans, hooks):
+            fast.extend(plans)
+            return real_sql(model, plans, hooks)
+
+        with patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql):
+            record = self._import(
+                self._ktl(
+                    self._payment("B1", self._ref(self.member_a), "60.00"),
+                    self._payment("B2", self._ref(self.member_b), "60.00"),
+                )
+            )
+        self.assertEqual(set(record.payment_ids.mapped("state")), {"matched"})
+        self.assertEqual(
+            [credit["id"] for credit, _debits in fast],
+            [record.payment_ids.filtered(lambda p: p.archive_id == "B2").counterpart_line_id.id],
+        )
+        self.assertEqual(invoice.payment_state, "blocked")
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(self.invoices[self.member_b].payment_state, "paid")
+
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
         self._check_queue_and_assign()
 
