@@ -18,12 +18,10 @@ stops once they exist, and ``--from-setup NAME`` runs the day on a copy of that 
 import argparse
 import datetime as dt
 import random
-import subprocess
-import sys
 import time
 from decimal import Decimal
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, worker_env
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, run_workers, worker_env
 
 ensure_odoo_python()
 
@@ -214,17 +212,7 @@ def main() -> None:
             profiler.dump_stats("bank_day.prof")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         elif args.workers > 1:
-            # Like cron workers: each process takes locked batches until none are left.
-            procs = [
-                subprocess.Popen(
-                    [sys.executable, __file__, "--worker", "--database", args.database]
-                )
-                for _ in range(args.workers)
-            ]
-            for proc in procs:
-                proc.wait()
-            cr.rollback()
-            env.invalidate_all()
+            run_workers(env, __file__, args.database, args.workers)
         else:
             env["membook.bank.payment"]._cron_process()
         process_s = time.monotonic() - t1

@@ -10,12 +10,10 @@ method production uses (batches committed one by one). Prints figures; asserts n
 """
 
 import argparse
-import subprocess
-import sys
 import time
 from datetime import date
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, worker_env
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, run_workers, worker_env
 
 ensure_odoo_python()
 
@@ -153,17 +151,7 @@ def main() -> None:
             else:
                 profiler.dump_stats(args.profile)
         elif args.workers > 1:
-            # Like cron workers: each process takes locked batches until none are left.
-            procs = [
-                subprocess.Popen(
-                    [sys.executable, __file__, "--worker", "--database", args.database]
-                )
-                for _ in range(args.workers)
-            ]
-            for proc in procs:
-                proc.wait()
-            cr.rollback()
-            env.invalidate_all()
+            run_workers(env, __file__, args.database, args.workers)
         else:
             env["membook.billing.run"]._cron_process()
         process_s = time.monotonic() - t0

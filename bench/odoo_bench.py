@@ -140,5 +140,19 @@ def worker_env(database: str):
         yield odoo.api.Environment(cr, odoo.api.SUPERUSER_ID, {})
 
 
+def run_workers(env, script: str, database: str, count: int) -> None:
+    """Run ``script --worker`` in ``count`` processes and wait for them, as cron workers run
+    a job: each process takes locked batches until none are left. ``env`` then sees their work.
+    """
+    procs = [
+        subprocess.Popen([sys.executable, script, "--worker", "--database", database])
+        for _ in range(count)
+    ]
+    for proc in procs:
+        proc.wait()
+    env.cr.rollback()
+    env.invalidate_all()
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.1f}/s ({1000 * seconds / count:.2f} ms each)" if count else "-"
