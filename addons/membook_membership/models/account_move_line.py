@@ -99,6 +99,9 @@ class AccountMoveLine(models.Model):
         hooks = self._membook_reconcile_hooks()
         fast, slow = self._membook_split_plans(plans) if hooks is not None else ([], plans)
         if slow:
+            # Odoo's _reconcile_plan wraps this in balance and dynamic-line checks of every
+            # invoice involved; reconciling changes neither balances nor tax or term lines,
+            # and those checks cost more than the reconciliation on a bank day.
             plan_list, all_lines = self._optimize_reconciliation_plan(
                 [credit | debits for credit, debits in slow]
             )
