@@ -121,7 +121,12 @@ def main() -> None:
     args_parser.add_argument("--baseline", type=int, default=1000)
     args_parser.add_argument("--batch", type=int, default=500)
     args_parser.add_argument("--profile", action="store_true", help="cProfile the cron")
-    args_parser.add_argument("--workers", type=int, default=1, help="processes running the cron")
+    args_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes running the cron, as copies of the scheduled action do",
+    )
     args_parser.add_argument("--setup-only", action="store_true", help="stop after the set-up")
     args_parser.add_argument("--from-setup", metavar="DATABASE", help="reuse a kept set-up")
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

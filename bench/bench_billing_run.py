@@ -30,7 +30,12 @@ def main() -> None:
         metavar="FILE",
         help="cProfile the cron; print the top functions, or save the stats to FILE",
     )
-    args_parser.add_argument("--workers", type=int, default=1, help="processes running the cron")
+    args_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes running the cron, as copies of the scheduled action do",
+    )
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args_parser.parse_args()
     if args.worker:

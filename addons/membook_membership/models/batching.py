@@ -7,9 +7,10 @@ def lock_next_batch(model, domain, limit):
     """Lock and return up to ``limit`` records of ``domain``, in id order, that no other
     transaction holds.
 
-    Several cron workers can run the same job: each takes the next rows nobody holds
-    (``FOR UPDATE SKIP LOCKED``) instead of the same first page, which another worker may have
-    locked, so no worker stops early while work is left and none waits on another.
+    Several copies of a scheduled action can run at once (Odoo runs each in one cron worker at
+    a time): each takes the next rows nobody holds (``FOR UPDATE SKIP LOCKED``) instead of the
+    same first page, which another may have locked, so none stops early while work is left and
+    none waits on another.
     """
     query = model._search(domain, order="id")
     query.limit = limit
