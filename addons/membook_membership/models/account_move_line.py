@@ -1,9 +1,9 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from decimal import Decimal
-
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from .account_move import _cents
 
 # What the set-based reconciliation of a bank day writes itself on journal items; the ORM then
 # recomputes whatever depends on them (invoice amounts and payment state, membership state...).
@@ -237,9 +237,6 @@ class AccountMoveLine(models.Model):
         on them and call the paid-invoice hook as Odoo does."""
         cr = self.env.cr
 
-        def cents(value):
-            return int((Decimal(str(value)) * 100).to_integral_value())
-
         def next_ids(table, count):
             if not count:
                 return []
@@ -267,11 +264,11 @@ class AccountMoveLine(models.Model):
                     row["balance"],
                 ),
             )
-            left = -cents(credit["amount_residual"])
+            left = -_cents(credit["amount_residual"])
             residuals = {}
             plan_partials = []
             for debit in debits:
-                residual = cents(debit["amount_residual"])
+                residual = _cents(debit["amount_residual"])
                 amount = min(residual, left)
                 if amount > 0:
                     plan_partials.append((debit, amount))
