@@ -253,7 +253,7 @@ class AccountMoveLine(models.Model):
             {row["move_id"] for _credit, debits in plans for row in debits}
         )
         before = {move: move.payment_state for move in invoices}
-        partials, lines, fulls = [], {}, 0
+        partials, fulls = [], 0
         for credit, debits in plans:
             # Odoo reconciles the debit items in this order, each taking what the credit has left.
             debits = sorted(
@@ -269,11 +269,11 @@ class AccountMoveLine(models.Model):
             plan_partials = []
             for debit in debits:
                 residual = _cents(debit["amount_residual"])
-                amount = min(residual, left)
-                if amount > 0:
+                amount = min(residual, left)  # both positive until the credit is used up
+                if amount:
                     plan_partials.append((debit, amount))
                     left -= amount
-                residuals[debit["id"]] = residual - max(amount, 0)
+                residuals[debit["id"]] = residual - amount
             residuals[credit["id"]] = -left
             full = not any(residuals.values())
             fulls += full
@@ -311,7 +311,6 @@ class AccountMoveLine(models.Model):
             number = str(full_id) if full_id else f"P{ids[0]}"
             for line_id, residual in residuals.items():
                 line_rows.append((line_id, residual / 100, not residual, full_id, number))
-                lines[line_id] = number
         if full_rows:
             cr.execute_values(
                 """

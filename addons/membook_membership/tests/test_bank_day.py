@@ -84,6 +84,18 @@ class TestBankDay(MembookBillingCommon):
                 break
         return record
 
+    def _import_exact_over_partial(self, prefix):
+        """Import a day paying member A exactly, B over and the other member in part; return
+        its payments in that order."""
+        record = self._import(
+            self._ktl(
+                self._payment(f"{prefix}1", self._ref(self.member_a), "60.00"),
+                self._payment(f"{prefix}2", self._ref(self.member_b), "75.00"),
+                self._payment(f"{prefix}3", self._ref(self.member_other), "30.00"),
+            )
+        )
+        return record.payment_ids.sorted("archive_id")
+
     def _run_weekly(self, day):
         with freeze_time(day), self.enter_registry_test_mode():
             self.env.ref(
@@ -214,14 +226,7 @@ class TestBankDay(MembookBillingCommon):
         )
 
     def test_day_booked_as_one_entry_and_one_payment_reversed(self):
-        record = self._import(
-            self._ktl(
-                self._payment("E1", self._ref(self.member_a), "60.00"),
-                self._payment("E2", self._ref(self.member_b), "75.00"),
-                self._payment("E3", self._ref(self.member_other), "30.00"),
-            )
-        )
-        payments = record.payment_ids.sorted("archive_id")
+        payments = self._import_exact_over_partial("E")
         st_line = payments.statement_line_id
         self.assertEqual(len(st_line), 1, "the day's matched payments make one bank line")
         self.assertEqual(st_line.amount, 165.0)
@@ -264,14 +269,7 @@ class TestBankDay(MembookBillingCommon):
 
     def test_copied_items_equal_what_the_orm_books(self):
         """The day entry's payer items are copied in SQL: they must be what the ORM makes."""
-        record = self._import(
-            self._ktl(
-                self._payment("G1", self._ref(self.member_a), "60.00"),
-                self._payment("G2", self._ref(self.member_b), "75.00"),
-                self._payment("G3", self._ref(self.member_other), "30.00"),
-            )
-        )
-        payments = record.payment_ids.sorted("archive_id")
+        payments = self._import_exact_over_partial("G")
         entry = payments.statement_line_id.move_id
         receivable = payments.counterpart_line_id.account_id
         self.assertEqual(len(receivable), 1)
