@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .account_move import _cents
+from .batching import next_ids
 
 # What the set-based reconciliation of a bank day writes itself on journal items; the ORM then
 # recomputes whatever depends on them (invoice amounts and payment state, membership state...).
@@ -236,19 +237,6 @@ class AccountMoveLine(models.Model):
         Odoo's ``_reconcile_plan_with_sync`` would, then let the ORM recompute what depends
         on them and call the paid-invoice hook as Odoo does."""
         cr = self.env.cr
-
-        def next_ids(table, count):
-            if not count:
-                return []
-            cr.execute(
-                SQL(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    table,
-                    count,
-                )
-            )
-            return [row[0] for row in cr.fetchall()]
-
         invoices = self.env["account.move"].browse(
             {row["move_id"] for _credit, debits in plans for row in debits}
         )
@@ -278,8 +266,10 @@ class AccountMoveLine(models.Model):
             full = not any(residuals.values())
             fulls += full
             partials.append((credit, plan_partials, residuals, full))
-        partial_ids = iter(next_ids("account_partial_reconcile", sum(len(p[1]) for p in partials)))
-        full_ids = iter(next_ids("account_full_reconcile", fulls))
+        partial_ids = iter(
+            next_ids(cr, "account_partial_reconcile", sum(len(p[1]) for p in partials))
+        )
+        full_ids = iter(next_ids(cr, "account_full_reconcile", fulls))
         now, uid = cr.now(), self.env.uid
         partial_rows, full_rows, line_rows = [], [], []
         for credit, plan_partials, residuals, full in partials:

@@ -56,6 +56,21 @@ def insert_rows(model, vals_list):
     return model.browse(ids)
 
 
+def next_ids(cr, table, count):
+    """Reserve ``count`` ids of ``table`` from its sequence, in ascending order: for rows
+    written in SQL that other rows must point to before they are inserted."""
+    if count <= 0:
+        return []
+    cr.execute(
+        SQL(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            table,
+            count,
+        )
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
 def analyze_when_stale(env, table, changed_rows=2000, changed_share=0.02):
     """ANALYZE ``table`` when more rows changed since its last analysis than ``changed_rows``
     plus ``changed_share`` of its rows; returns whether it did.

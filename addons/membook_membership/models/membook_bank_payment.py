@@ -10,7 +10,7 @@ from nordic_billing.payment import Payment
 from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
-from .batching import insert_rows, lock_next_batch
+from .batching import insert_rows, lock_next_batch, next_ids
 
 MATCH_KINDS = [
     ("exact", "Exact"),
@@ -498,12 +498,7 @@ class MembookBankPayment(models.Model):
         AccountMoveLine = self.env["account.move.line"]
         AccountMoveLine.flush_model()
         cr = self.env.cr
-        cr.execute(
-            "SELECT nextval(pg_get_serial_sequence('account_move_line', 'id'))"
-            " FROM generate_series(1, %s)",
-            [len(rows) - 1],
-        )
-        ids = [template.id] + [row[0] for row in cr.fetchall()]
+        ids = [template.id, *next_ids(cr, "account_move_line", len(rows) - 1)]
         values = [
             (line_id, partner_id, name, amount)
             for line_id, (partner_id, name, amount) in zip(ids, rows, strict=True)
