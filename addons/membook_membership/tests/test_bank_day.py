@@ -530,6 +530,24 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(sql_created, odoo_created)
         self.assertEqual(len(odoo_created), 7 + 2)  # partials (instalments: two each), fulls
 
+    def test_unknown_reconciliation_extensions_send_to_odoos_path(self):
+        """A stored field depending on reconciliation, or an override of it, that the set-based
+        path does not know makes every plan take Odoo's path."""
+        from ..models import account_move_line as module
+
+        AccountMoveLine = self.env["account.move.line"]
+        self.assertIsNotNone(AccountMoveLine._membook_reconcile_hooks())
+        with patch.object(
+            module, "KNOWN_DEPENDENTS", module.KNOWN_DEPENDENTS - {"account.move.line.reconciled"}
+        ):
+            self.assertIsNone(AccountMoveLine._membook_reconcile_hooks())
+        overrides = {key: {"account": None} for key in module.KNOWN_OVERRIDES}
+        with patch.object(module, "KNOWN_OVERRIDES", overrides):
+            hooks = AccountMoveLine._membook_reconcile_hooks()
+        installed = self.env["ir.module.module"]._get("collection_connector").state == "installed"
+        # collection_connector overrides the creation of partials: unknown here, so no path.
+        self.assertEqual(hooks, None if installed else [])
+
     def test_blocked_invoice_takes_odoos_path(self):
         """What the set-based path does not know stays with Odoo: an invoice whose payment a
         person blocked is reconciled by Odoo, which leaves it blocked."""
