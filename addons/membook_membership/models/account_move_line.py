@@ -240,7 +240,9 @@ class AccountMoveLine(models.Model):
         invoices = self.env["account.move"].browse(
             {row["move_id"] for _credit, debits in plans for row in debits}
         )
-        before = {move: move.payment_state for move in invoices}
+        before = {
+            row["move_id"]: row["payment_state"] for _credit, debits in plans for row in debits
+        }
         partials, fulls = [], 0
         for credit, debits in plans:
             # Odoo reconciles the debit items in this order, each taking what the credit has left.
@@ -348,28 +350,33 @@ class AccountMoveLine(models.Model):
                      WHERE move_id = ANY(%s) AND display_type = 'payment_term'
                      GROUP BY move_id) AS term
              WHERE move.id = term.move_id
+         RETURNING move.id, move.payment_state
             """,
                 uid,
                 invoices.ids,
             )
         )
+        after = dict(cr.fetchall())
         self.env.invalidate_all()
         # What depends on the invoices' residual and payment state (the members' membership
-        # state...) is recomputed by the ORM from what is now stored.
-        invoices.modified(MOVE_FIELDS)
+        # state...) is recomputed by the ORM from what is now stored. Not the payment state
+        # itself, written above; and no payment record is reconciled with a plain plan's
+        # invoices (see _membook_split_plans), which the cache is told so that the ORM does not
+        # look for payments to recompute through them.
+        Move = self.env["account.move"]
+        Move._fields["reconciled_payment_ids"]._update_cache(invoices, ())
+        with self.env.protecting([Move._fields["payment_state"]], invoices):
+            invoices.modified(MOVE_FIELDS)
         self.env.flush_all()
         created = self.env["account.partial.reconcile"].browse([row[0] for row in partial_rows])
         for hook in hooks:
             getattr(created, hook)()
-        invoices.filtered(
-            lambda move: move.is_invoice(include_receipts=True)
-            and (
-                (
-                    before[move] not in ("paid", "in_payment")
-                    and move.payment_state in ("paid", "in_payment")
-                )
-                or (before[move] == "in_payment" and move.payment_state == "paid")
-            )
+        # Plain plans pay customer invoices only (see _membook_split_plans).
+        invoices.browse(
+            move_id
+            for move_id, state in after.items()
+            if (before[move_id] not in ("paid", "in_payment") and state in ("paid", "in_payment"))
+            or (before[move_id] == "in_payment" and state == "paid")
         )._invoice_paid_hook()
 
     _membook_once_per_period = models.UniqueIndex(
