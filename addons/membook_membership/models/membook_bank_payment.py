@@ -419,8 +419,9 @@ class MembookBankPayment(models.Model):
             date = payment.booking_date or payment.payment_date
             groups.setdefault((date, account_id), []).append((payment, partner_id))
         currency = journal.currency_id or journal.company_id.currency_id
-        counterparts = {}
-        for (date, account_id), rows in sorted(groups.items()):
+        groups = sorted(groups.items())
+        vals_list = []
+        for (date, account_id), rows in groups:
             if account_id == journal.membook_unidentified_account_id.id:
                 label = self.env._(
                     "Unidentified payments of %(date)s: %(count)s",
@@ -435,7 +436,7 @@ class MembookBankPayment(models.Model):
                 )
             amount = sum(_decimal(payment.amount) for payment, _partner in rows)
             first_payment, first_partner = rows[0]
-            st_line = self._statement_lines().create(
+            vals_list.append(
                 {
                     "journal_id": journal.id,
                     "date": date,
@@ -466,6 +467,11 @@ class MembookBankPayment(models.Model):
                     ],
                 }
             )
+        # One create for all the entries: Odoo's cost of creating and posting them is mostly
+        # per call, not per entry.
+        st_lines = self._statement_lines().create(vals_list)
+        counterparts = {}
+        for ((_date, account_id), rows), st_line in zip(groups, st_lines, strict=True):
             template = st_line.move_id.line_ids.filtered(
                 lambda line, account_id=account_id: line.account_id.id == account_id
             )
