@@ -471,7 +471,8 @@ class MembookBankPayment(models.Model):
         # per call, not per entry.
         st_lines = self._statement_lines().create(vals_list)
         counterparts = {}
-        for ((_date, account_id), rows), st_line in zip(groups, st_lines, strict=True):
+        templates = []
+        for ((_date, account_id), _rows), st_line in zip(groups, st_lines, strict=True):
             template = st_line.move_id.line_ids.filtered(
                 lambda line, account_id=account_id: line.account_id.id == account_id
             )
@@ -479,6 +480,10 @@ class MembookBankPayment(models.Model):
                 raise UserError(
                     self.env._("The bank entry %s was not booked as expected.", st_line.name)
                 )
+            templates.append(template)
+        for ((_date, _account_id), rows), st_line, template in zip(
+            groups, st_lines, templates, strict=True
+        ):
             ids = self._copy_item(
                 template,
                 [
@@ -502,7 +507,9 @@ class MembookBankPayment(models.Model):
         up to the template's, so the entry stays balanced. Returns the item ids in row order.
         """
         AccountMoveLine = self.env["account.move.line"]
-        AccountMoveLine.flush_model()
+        # Everything pending is computed while the entry has its two items (its statement
+        # line's residual reads them all); the copies change nothing it depends on.
+        self.env.flush_all()
         cr = self.env.cr
         ids = [template.id, *next_ids(cr, "account_move_line", len(rows) - 1)]
         values = [
