@@ -119,7 +119,7 @@ def main() -> None:
     args_parser = parser(__doc__)
     args_parser.add_argument("--invoices", type=int, default=20000)
     args_parser.add_argument("--baseline", type=int, default=1000)
-    args_parser.add_argument("--batch", type=int, default=500)
+    args_parser.add_argument("--batch", type=int, default=2000)
     args_parser.add_argument("--profile", action="store_true", help="cProfile the cron")
     args_parser.add_argument(
         "--workers",

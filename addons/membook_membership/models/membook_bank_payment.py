@@ -182,7 +182,7 @@ class MembookBankPayment(models.Model):
         """Book and match staged payments, one committed batch at a time."""
         Cron = self.env["ir.cron"]
         batch_size = batch_size or int(
-            self.env["ir.config_parameter"].sudo().get_param("membook.bank_batch_size", 500)
+            self.env["ir.config_parameter"].sudo().get_param("membook.bank_batch_size", 2000)
         )
         domain = [("state", "=", "new")]
         Cron._commit_progress(remaining=self.search_count(domain))
