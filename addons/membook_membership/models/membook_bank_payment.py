@@ -157,14 +157,16 @@ class MembookBankPayment(models.Model):
             "source_line": payment.source_line,
         }
 
-    def _as_core_payment(self):
+    def _as_core_payment(self, currency=None):
+        """This payment as the core's matching takes it; ``currency`` (the journal company's
+        currency name) saves resolving it again for each payment of a batch."""
         self.ensure_one()
         return Payment(
             account=self.account or "",
             archive_id=self.archive_id or "",
             reference=self.reference or "",
             amount=_decimal(self.amount),
-            currency=self.currency_id.name,
+            currency=currency or self.currency_id.name,
             payment_date=self.payment_date,
             booking_date=self.booking_date,
             payer_name=self.payer_name or "",
@@ -239,7 +241,7 @@ class MembookBankPayment(models.Model):
         known = self._known_payments()
         by_line = {str(payment.id): payment for payment in self}
         decisions = matching.match_payments(
-            [payment._as_core_payment() for payment in self],
+            [payment._as_core_payment(journal.company_id.currency_id.name) for payment in self],
             [
                 matching.OpenItem(
                     item_id=line.id,
