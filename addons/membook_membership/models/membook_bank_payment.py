@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from nordic_billing import matching
 from nordic_billing.payment import Payment
@@ -217,6 +218,32 @@ class MembookBankPayment(models.Model):
             order="date_maturity, id",
         )
 
+    def _open_item_facts(self, items):
+        """What matching and booking read of the open items ``items``, in one query (the ORM
+        reads them field by field): {item id: row}."""
+        if not items:
+            return {}
+        items.flush_recordset(
+            ["move_id", "account_id", "amount_residual", "partner_id", "date_maturity", "date"]
+        )
+        items.move_id.flush_recordset(["payment_reference", "invoice_date"])
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT line.id, line.move_id, line.account_id, line.amount_residual,
+                   line.partner_id, partner.commercial_partner_id,
+                   COALESCE(line.date_maturity, line.date) AS due_date,
+                   move.payment_reference, move.invoice_date
+              FROM account_move_line line
+              JOIN account_move move ON move.id = line.move_id
+              LEFT JOIN res_partner partner ON partner.id = line.partner_id
+             WHERE line.id = ANY(%s)
+            """,
+                items.ids,
+            )
+        )
+        return {row["id"]: row for row in rows}
+
     def _known_payments(self):
         """Earlier payments of the journal a correction in this batch may reverse."""
         corrections = self.filtered("is_correction")
@@ -238,20 +265,21 @@ class MembookBankPayment(models.Model):
         journal = self.journal_id
         keys = {key for key in self.mapped("reference_key") if key}
         items = self._open_items(keys)
+        facts = self._open_item_facts(items)
         known = self._known_payments()
         by_line = {str(payment.id): payment for payment in self}
         decisions = matching.match_payments(
             [payment._as_core_payment(journal.company_id.currency_id.name) for payment in self],
             [
                 matching.OpenItem(
-                    item_id=line.id,
-                    reference=line.move_id.payment_reference or "",
-                    open_amount=_decimal(line.amount_residual),
-                    partner_id=line.partner_id.id,
-                    due_date=line.date_maturity or line.date,
-                    invoice_date=line.move_id.invoice_date,
+                    item_id=row["id"],
+                    reference=row["payment_reference"] or "",
+                    open_amount=_decimal(row["amount_residual"]),
+                    partner_id=row["partner_id"],
+                    due_date=row["due_date"],
+                    invoice_date=row["invoice_date"],
                 )
-                for line in items
+                for row in (facts[line_id] for line_id in items.ids)
             ],
             known_payments=[
                 matching.KnownPayment(
@@ -276,8 +304,8 @@ class MembookBankPayment(models.Model):
         others = [plan for plan in plans if plan[1].kind.value not in MATCHED_KINDS]
         payer = {
             payment: (
-                item_lines[0].account_id.id,
-                item_lines[0].partner_id.commercial_partner_id.id,
+                facts[item_lines[0].id]["account_id"],
+                facts[item_lines[0].id]["commercial_partner_id"],
             )
             for payment, _decision, item_lines in matched
         }
@@ -295,10 +323,11 @@ class MembookBankPayment(models.Model):
             payer[payment] = (unidentified.id, decision.partner_id or None)
         # Allocate first: numbering the day entries locks the journal's numbers until commit,
         # and other workers' batches wait for that; what needs no entry is done before.
-        self.env["account.move"]._membook_allocate_many(
+        Move = self.env["account.move"]
+        Move._membook_allocate_many(
             [
                 (
-                    lines_by_id[alloc.item_id].move_id,
+                    Move.browse(facts[alloc.item_id]["move_id"]),
                     alloc.amount,
                     payment.payment_date or payment.booking_date,
                     payment,
@@ -336,7 +365,10 @@ class MembookBankPayment(models.Model):
                     line_id,
                 )
             )
-            links += [(payment.id, move_id) for move_id in {line.move_id.id for line in item_lines}]
+            links += [
+                (payment.id, move_id)
+                for move_id in {facts[line.id]["move_id"] for line in item_lines}
+            ]
         for payment, decision, _item_lines in others:
             line_id, st_line_id = booked.get(payment) or (None, singles[payment].id)
             updates.append(
