@@ -174,7 +174,17 @@ class AccountMoveLine(models.Model):
                    OR EXISTS (SELECT 1 FROM account_partial_reconcile part
                                WHERE part.credit_move_id = line.id) AS has_partials,
                    EXISTS (SELECT 1 FROM account_move__account_payment rel
-                            WHERE rel.invoice_id = line.move_id) AS has_payments
+                            WHERE rel.invoice_id = line.move_id) AS has_payments,
+                   CASE WHEN move.move_type = 'out_invoice' THEN
+                        EXISTS (SELECT 1 FROM account_move_line other
+                                  JOIN account_partial_reconcile part
+                                    ON part.debit_move_id = other.id
+                                 WHERE other.move_id = line.move_id)
+                        OR EXISTS (SELECT 1 FROM account_move_line other
+                                     JOIN account_partial_reconcile part
+                                       ON part.credit_move_id = other.id
+                                    WHERE other.move_id = line.move_id)
+                   END AS invoice_has_partials
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
               JOIN account_account account ON account.id = line.account_id
@@ -198,10 +208,12 @@ class AccountMoveLine(models.Model):
                 credit_row["balance"] < 0
                 and credit_row["statement_line_id"]
                 and all(row["balance"] > 0 for row in debit_rows)
-                # Odoo leaves a blocked or legacy payment state alone.
+                # Odoo leaves a blocked or legacy payment state alone. An invoice reconciled
+                # before, on any of its items, may have payments that Odoo's state weighs in.
                 and all(
                     row["move_type"] == "out_invoice"
                     and row["payment_state"] in ("not_paid", "partial")
+                    and not row["invoice_has_partials"]
                     for row in debit_rows
                 )
                 and all(

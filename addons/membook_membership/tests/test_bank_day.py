@@ -577,6 +577,53 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertEqual(self.invoices[self.member_b].payment_state, "paid")
 
+    def test_invoice_reconciled_before_takes_odoos_path(self):
+        """An instalment invoice paid in part on one day and in full on the next: the second
+        payment's item is fresh, but the invoice already has reconciliations (a payment record
+        among them would weigh in Odoo's payment state), so Odoo reconciles it."""
+        member = self.env["res.partner"].create(
+            {"name": "Instalments", "is_member": True, "member_organisation_id": self.club.id}
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": member.id,
+                "invoice_date": "2026-01-15",
+                "invoice_payment_term_id": self.pay_terms_b.id,
+                "invoice_line_ids": [
+                    (0, 0, {"product_id": self.fee.id, "price_unit": 60.0, "tax_ids": []})
+                ],
+            }
+        )
+        invoice.action_post()
+        first = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        first = first.sorted("date_maturity")[0]
+        AccountMoveLine = type(self.env["account.move.line"])
+        real_sql = AccountMoveLine._membook_reconcile_sql
+        fast = []
+
+        def spy_sql(model, plans, hooks):
+            fast.extend(credit["id"] for credit, _debits in plans)
+            return real_sql(model, plans, hooks)
+
+        with patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql):
+            day1 = self._import(
+                self._ktl(self._payment("I1", invoice.payment_reference, f"{first.balance:.2f}")),
+                name="day1.svm",
+            )
+            self.assertEqual(fast, day1.payment_ids.counterpart_line_id.ids)
+            self.assertEqual(invoice.payment_state, "partial")
+            day2 = self._import(
+                self._ktl(
+                    self._payment("I2", invoice.payment_reference, f"{invoice.amount_residual:.2f}")
+                ),
+                name="day2.svm",
+            )
+        self.assertEqual(day2.payment_ids.state, "matched")
+        self.assertNotIn(day2.payment_ids.counterpart_line_id.id, fast)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(invoice.amount_residual, 0.0)
+
     def test_unreferenced_and_unknown_go_to_queue_and_can_be_assigned(self):
         self._check_queue_and_assign()
 
