@@ -175,15 +175,14 @@ class AccountMoveLine(models.Model):
                                WHERE part.credit_move_id = line.id) AS has_partials,
                    EXISTS (SELECT 1 FROM account_move__account_payment rel
                             WHERE rel.invoice_id = line.move_id) AS has_payments,
+                   -- Looked up item by item: as a join, PostgreSQL scans all the partials.
                    CASE WHEN move.move_type = 'out_invoice' THEN
                         EXISTS (SELECT 1 FROM account_move_line other
-                                  JOIN account_partial_reconcile part
-                                    ON part.debit_move_id = other.id
-                                 WHERE other.move_id = line.move_id)
-                        OR EXISTS (SELECT 1 FROM account_move_line other
-                                     JOIN account_partial_reconcile part
-                                       ON part.credit_move_id = other.id
-                                    WHERE other.move_id = line.move_id)
+                                 WHERE other.move_id = line.move_id
+                                   AND (EXISTS (SELECT 1 FROM account_partial_reconcile part
+                                                 WHERE part.debit_move_id = other.id)
+                                        OR EXISTS (SELECT 1 FROM account_partial_reconcile part
+                                                    WHERE part.credit_move_id = other.id)))
                    END AS invoice_has_partials
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
