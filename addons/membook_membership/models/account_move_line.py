@@ -251,9 +251,6 @@ class AccountMoveLine(models.Model):
         invoices = self.env["account.move"].browse(
             {row["move_id"] for _credit, debits in plans for row in debits}
         )
-        before = {
-            row["move_id"]: row["payment_state"] for _credit, debits in plans for row in debits
-        }
         partials, fulls = [], 0
         for credit, debits in plans:
             # Odoo reconciles the debit items in this order, each taking what the credit has left.
@@ -382,12 +379,10 @@ class AccountMoveLine(models.Model):
         created = self.env["account.partial.reconcile"].browse([row[0] for row in partial_rows])
         for hook in hooks:
             getattr(created, hook)()
-        # Plain plans pay customer invoices only (see _membook_split_plans).
+        # Plain plans pay customer invoices that were not paid before and that this writes paid
+        # or partly paid (see _membook_split_plans): the ones it made paid get Odoo's hook.
         invoices.browse(
-            move_id
-            for move_id, state in after.items()
-            if (before[move_id] not in ("paid", "in_payment") and state in ("paid", "in_payment"))
-            or (before[move_id] == "in_payment" and state == "paid")
+            move_id for move_id, state in after.items() if state == "paid"
         )._invoice_paid_hook()
 
     _membook_once_per_period = models.UniqueIndex(

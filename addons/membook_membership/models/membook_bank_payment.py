@@ -158,16 +158,16 @@ class MembookBankPayment(models.Model):
             "source_line": payment.source_line,
         }
 
-    def _as_core_payment(self, currency=None):
-        """This payment as the core's matching takes it; ``currency`` (the journal company's
-        currency name) saves resolving it again for each payment of a batch."""
+    def _as_core_payment(self, currency):
+        """This payment as the core's matching takes it; ``currency`` is the journal company's
+        currency name, resolved once for a batch."""
         self.ensure_one()
         return Payment(
             account=self.account or "",
             archive_id=self.archive_id or "",
             reference=self.reference or "",
             amount=_decimal(self.amount),
-            currency=currency or self.currency_id.name,
+            currency=currency,
             payment_date=self.payment_date,
             booking_date=self.booking_date,
             payer_name=self.payer_name or "",
