@@ -85,30 +85,82 @@ class AccountMoveLine(models.Model):
     # Bank day reconciliation
     # ------------------------------------------------------------------
     @api.model
-    def _membook_reconcile_payments(self, plans):
-        """Reconcile each bank payment's credit item with the invoice items it pays.
+    def _membook_reconcile_invoices(self, plans):
+        """Reconcile bank payments with the invoices they pay, the invoices' side first.
 
-        ``plans`` is ``[(credit item, debit items)]``, one per payment, debit items in the
-        order the matcher chose. Odoo's reconciliation costs several milliseconds per payment
-        (partials and full reconciles created one ORM record at a time, with their triggers);
-        a bank day reconciles tens of thousands. Plans in the plain case (company currency, no
-        cash-basis taxes, items reconciled for the first time, no payment records involved)
-        are written set-based here, exactly as Odoo would write them; every other plan, and
-        every plan when a module overrides the reconciliation in a way this does not know,
-        goes through Odoo's own path. A test compares both paths column by column.
+        ``plans`` is ``[(key, credit, debit items)]``, one per payment, debit items in the
+        order the matcher chose; ``credit`` describes the item the payment is about to be
+        booked on: a dict of its ``account_id``, ``partner_id``, ``company_id``,
+        ``currency_id``, ``date`` and ``amount`` (positive).
+
+        Odoo's reconciliation costs several milliseconds per payment (partials and full
+        reconciles created one ORM record at a time, with their triggers); a bank day
+        reconciles tens of thousands. Plans in the plain case (company currency, no cash-basis
+        taxes, invoices reconciled for the first time, no payment records involved) are
+        written set-based, exactly as Odoo would write them, in two halves: this one, before
+        the payments are booked, writes the full reconciles, the invoices' items, the invoices
+        and what depends on them; ``_membook_reconcile_credits`` writes the partials once the
+        payments' items exist, and the items themselves are booked reconciled. Booking numbers
+        the day's entry, which holds the journal's numbering until the batch commits; the less
+        is left after it, the less the other workers wait.
+
+        Returns ``(pending, slow)``: what ``_membook_reconcile_credits`` needs, with the
+        values each plain payment's item is booked with under ``pending["credits"][key]``;
+        and the keys of the other plans, which go through Odoo's own path once booked
+        (``_membook_reconcile_with_odoo``), as does every plan when a module overrides the
+        reconciliation in a way this does not know. A test compares both paths column by
+        column.
         """
+        pending = {"credits": {}, "partials": [], "hooks": []}
         hooks = self._membook_reconcile_hooks()
-        fast, slow = self._membook_split_plans(plans) if hooks is not None else ([], plans)
-        if slow:
-            # Odoo's _reconcile_plan wraps this in balance and dynamic-line checks of every
-            # invoice involved; reconciling changes neither balances nor tax or term lines,
-            # and those checks cost more than the reconciliation on a bank day.
-            plan_list, all_lines = self._optimize_reconciliation_plan(
-                [credit | debits for credit, debits in slow]
-            )
-            self._reconcile_plan_with_sync(plan_list, all_lines)
+        if hooks is None:
+            return pending, [key for key, _credit, _debits in plans]
+        fast, slow = self._membook_split_plans(plans)
         if fast:
-            self._membook_reconcile_sql(fast, hooks)
+            pending = self._membook_reconcile_sql(fast, hooks)
+        return pending, slow
+
+    @api.model
+    def _membook_reconcile_credits(self, pending, credit_ids):
+        """Second half of the set-based reconciliation (see ``_membook_reconcile_invoices``):
+        create the partials between the invoices' items and the payments' items, now booked
+        as ``credit_ids`` ({key: item id}), and call the hooks of the modules that act on new
+        partials."""
+        rows = [
+            (partial_id, debit_id, credit_ids[key], *rest)
+            for key, (partial_id, debit_id, _credit_id, *rest) in pending["partials"]
+        ]
+        if not rows:
+            return
+        self.env.flush_all()
+        self.env.cr.execute_values(
+            """
+            INSERT INTO account_partial_reconcile
+                   (id, debit_move_id, credit_move_id, full_reconcile_id, debit_currency_id,
+                    credit_currency_id, company_id, max_date, amount, debit_amount_currency,
+                    credit_amount_currency, create_uid, create_date, write_uid, write_date)
+            VALUES %s
+            """,
+            rows,
+            page_size=1000,
+        )
+        self.env.invalidate_all()
+        created = self.env["account.partial.reconcile"].browse([row[0] for row in rows])
+        for hook in pending["hooks"]:
+            getattr(created, hook)()
+
+    @api.model
+    def _membook_reconcile_with_odoo(self, plans):
+        """Reconcile ``[(credit item, debit items)]`` through Odoo's own path."""
+        if not plans:
+            return
+        # Odoo's _reconcile_plan wraps this in balance and dynamic-line checks of every invoice
+        # involved; reconciling changes neither balances nor tax or term lines, and those
+        # checks cost more than the reconciliation on a bank day.
+        plan_list, all_lines = self._optimize_reconciliation_plan(
+            [credit | debits for credit, debits in plans]
+        )
+        self._reconcile_plan_with_sync(plan_list, all_lines)
 
     @api.model
     def _membook_reconcile_hooks(self):
@@ -151,11 +203,12 @@ class AccountMoveLine(models.Model):
 
     @api.model
     def _membook_split_plans(self, plans):
-        """Split ``plans`` into (the ones the set-based path handles, the others); the first
-        come as ``[[credit row, [debit rows]]]`` with each item's row as read here."""
-        ids = [line.id for credit, debits in plans for line in credit | debits]
+        """Split ``plans`` (see ``_membook_reconcile_invoices``) into (the ones the set-based
+        path handles, the keys of the others); the first come as ``[(key, credit, [debit
+        rows])]`` with each invoice item's row as read here."""
+        ids = [line.id for _key, _credit, debits in plans for line in debits]
         if not ids:
-            return [], []
+            return [], [key for key, _credit, _debits in plans]
         self.env.flush_all()
         rows = {
             row["id"]: row
@@ -167,8 +220,7 @@ class AccountMoveLine(models.Model):
                    currency.decimal_places, line.balance, line.amount_currency,
                    line.amount_residual, line.amount_residual_currency, line.date,
                    line.date_maturity, line.parent_state, line.reconciled, account.reconcile,
-                   company.tax_exigibility, move.move_type, move.statement_line_id,
-                   move.payment_state,
+                   company.tax_exigibility, move.move_type, move.payment_state,
                    EXISTS (SELECT 1 FROM account_partial_reconcile part
                             WHERE part.debit_move_id = line.id)
                    OR EXISTS (SELECT 1 FROM account_partial_reconcile part
@@ -199,14 +251,11 @@ class AccountMoveLine(models.Model):
         for line_id in ids:
             seen[line_id] = seen.get(line_id, 0) + 1
         fast, slow = [], []
-        for credit, debits in plans:
-            credit_row = rows[credit.id]
+        for key, credit, debits in plans:
             debit_rows = [rows[line.id] for line in debits]
-            plan_rows = [credit_row, *debit_rows]
+            # The payment's item is new: not reconciled, its residual its balance.
             plain = (
-                credit_row["balance"] < 0
-                and credit_row["statement_line_id"]
-                and all(row["balance"] > 0 for row in debit_rows)
+                credit["amount"] > 0
                 # Odoo leaves a blocked or legacy payment state alone. An invoice reconciled
                 # before, on any of its items, may have payments that Odoo's state weighs in.
                 and all(
@@ -217,7 +266,8 @@ class AccountMoveLine(models.Model):
                 )
                 and all(
                     seen[row["id"]] == 1
-                    and row["currency_id"] == row["company_currency_id"]
+                    and row["balance"] > 0
+                    and row["currency_id"] == row["company_currency_id"] == credit["currency_id"]
                     and row["decimal_places"] == 2
                     and row["parent_state"] == "posted"
                     and row["reconcile"]
@@ -228,31 +278,29 @@ class AccountMoveLine(models.Model):
                     and row["amount_residual"] == row["balance"]
                     and row["amount_residual_currency"] == row["amount_currency"]
                     and (row["account_id"], row["partner_id"], row["company_id"])
-                    == (
-                        credit_row["account_id"],
-                        credit_row["partner_id"],
-                        credit_row["company_id"],
-                    )
-                    for row in plan_rows
+                    == (credit["account_id"], credit["partner_id"], credit["company_id"])
+                    for row in debit_rows
                 )
             )
             if plain and debit_rows:
-                fast.append((credit_row, debit_rows))
+                fast.append((key, credit, debit_rows))
             else:
-                slow.append((credit, debits))
+                slow.append(key)
         return fast, slow
 
     @api.model
     def _membook_reconcile_sql(self, plans, hooks):
-        """Write the partials, full reconciles and residuals of plain ``plans`` in SQL, as
-        Odoo's ``_reconcile_plan_with_sync`` would, then let the ORM recompute what depends
-        on them and call the paid-invoice hook as Odoo does."""
+        """Write the invoices' side of plain ``plans`` in SQL, as Odoo's
+        ``_reconcile_plan_with_sync`` would: full reconciles, the invoices' items and the
+        invoices; let the ORM recompute what depends on them and call the paid-invoice hook as
+        Odoo does. Returns what ``_membook_reconcile_credits`` writes once the payments are
+        booked (see ``_membook_reconcile_invoices``)."""
         cr = self.env.cr
         invoices = self.env["account.move"].browse(
-            {row["move_id"] for _credit, debits in plans for row in debits}
+            {row["move_id"] for _key, _credit, debits in plans for row in debits}
         )
         partials, fulls = [], 0
-        for credit, debits in plans:
+        for key, credit, debits in plans:
             # Odoo reconciles the debit items in this order, each taking what the credit has left.
             debits = sorted(
                 debits,
@@ -262,7 +310,7 @@ class AccountMoveLine(models.Model):
                     row["balance"],
                 ),
             )
-            left = -_cents(credit["amount_residual"])
+            left = _cents(credit["amount"])
             residuals = {}
             plan_partials = []
             for debit in debits:
@@ -272,45 +320,54 @@ class AccountMoveLine(models.Model):
                     plan_partials.append((debit, amount))
                     left -= amount
                 residuals[debit["id"]] = residual - amount
-            residuals[credit["id"]] = -left
-            full = not any(residuals.values())
+            full = not left and not any(residuals.values())
             fulls += full
-            partials.append((credit, plan_partials, residuals, full))
+            partials.append((key, credit, plan_partials, residuals, -left, full))
         partial_ids = iter(
-            next_ids(cr, "account_partial_reconcile", sum(len(p[1]) for p in partials))
+            next_ids(cr, "account_partial_reconcile", sum(len(p[2]) for p in partials))
         )
         full_ids = iter(next_ids(cr, "account_full_reconcile", fulls))
         now, uid = cr.now(), self.env.uid
-        partial_rows, full_rows, line_rows = [], [], []
-        for credit, plan_partials, residuals, full in partials:
+        pending = {"credits": {}, "partials": [], "hooks": hooks}
+        full_rows, line_rows = [], []
+        for key, credit, plan_partials, residuals, credit_residual, full in partials:
             full_id = next(full_ids) if full else None
             if full_id:
                 full_rows.append((full_id, uid, now, uid, now))
             ids = [next(partial_ids) for _partial in plan_partials]
             for partial_id, (debit, amount) in zip(ids, plan_partials, strict=True):
                 value = amount / 100
-                partial_rows.append(
+                pending["partials"].append(
                     (
-                        partial_id,
-                        debit["id"],
-                        credit["id"],
-                        full_id,
-                        debit["currency_id"],
-                        credit["currency_id"],
-                        debit["company_id"],
-                        max(debit["date"], credit["date"]),
-                        value,
-                        value,
-                        value,
-                        uid,
-                        now,
-                        uid,
-                        now,
+                        key,
+                        (
+                            partial_id,
+                            debit["id"],
+                            None,  # the payment's item, once booked
+                            full_id,
+                            debit["currency_id"],
+                            credit["currency_id"],
+                            debit["company_id"],
+                            max(debit["date"], credit["date"]),
+                            value,
+                            value,
+                            value,
+                            uid,
+                            now,
+                            uid,
+                            now,
+                        ),
                     )
                 )
             number = str(full_id) if full_id else f"P{ids[0]}"
             for line_id, residual in residuals.items():
                 line_rows.append((line_id, residual / 100, not residual, full_id, number))
+            pending["credits"][key] = (
+                credit_residual / 100,
+                not credit_residual,
+                full_id,
+                number,
+            )
         if full_rows:
             cr.execute_values(
                 """
@@ -320,17 +377,6 @@ class AccountMoveLine(models.Model):
                 full_rows,
                 page_size=1000,
             )
-        cr.execute_values(
-            """
-            INSERT INTO account_partial_reconcile
-                   (id, debit_move_id, credit_move_id, full_reconcile_id, debit_currency_id,
-                    credit_currency_id, company_id, max_date, amount, debit_amount_currency,
-                    credit_amount_currency, create_uid, create_date, write_uid, write_date)
-            VALUES %s
-            """,
-            partial_rows,
-            page_size=1000,
-        )
         cr.execute_values(
             f"""
             UPDATE account_move_line line
@@ -376,14 +422,12 @@ class AccountMoveLine(models.Model):
         with self.env.protecting([Move._fields["payment_state"]], invoices):
             invoices.modified(MOVE_FIELDS)
         self.env.flush_all()
-        created = self.env["account.partial.reconcile"].browse([row[0] for row in partial_rows])
-        for hook in hooks:
-            getattr(created, hook)()
         # Plain plans pay customer invoices that were not paid before and that this writes paid
         # or partly paid (see _membook_split_plans): the ones it made paid get Odoo's hook.
         invoices.browse(
             move_id for move_id, state in after.items() if state == "paid"
         )._invoice_paid_hook()
+        return pending
 
     _membook_once_per_period = models.UniqueIndex(
         "(partner_id, product_id, membook_period_key) "

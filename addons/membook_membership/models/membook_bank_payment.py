@@ -336,23 +336,36 @@ class MembookBankPayment(models.Model):
                 for alloc in decision.allocations
             ]
         )
+        # The invoices' side of the reconciliation, before booking too; the payments' items
+        # are then booked reconciled.
+        AccountMoveLine = self.env["account.move.line"]
+        currency = journal.currency_id or journal.company_id.currency_id
+        pending, slow = AccountMoveLine._membook_reconcile_invoices(
+            [
+                (
+                    payment,
+                    {
+                        "account_id": payer[payment][0],
+                        "partner_id": payer[payment][1],
+                        "company_id": journal.company_id.id,
+                        "currency_id": currency.id,
+                        "date": payment.booking_date or payment.payment_date,
+                        "amount": _decimal(payment.amount),
+                    },
+                    AccountMoveLine.browse([line.id for line in item_lines]),
+                )
+                for payment, _decision, item_lines in matched
+            ]
+        )
         booked = self._book_matched(
-            journal, [(payment, *payer[payment]) for payment, *_rest in matched + queued]
+            journal,
+            [(payment, *payer[payment]) for payment, *_rest in matched + queued],
+            pending["credits"],
         )
         singles = self._book_singly(journal, [plan for plan in others if plan not in queued])
-        AccountMoveLine = self.env["account.move.line"]
-        prefetch = [booked[payment][0] for payment, *_rest in matched] + list(lines_by_id)
-        reconcile_plan, updates, links = [], [], []
+        updates, links = [], []
         for payment, decision, item_lines in matched:
             line_id, st_line_id = booked[payment]
-            reconcile_plan.append(
-                (
-                    AccountMoveLine.browse(line_id).with_prefetch(prefetch),
-                    AccountMoveLine.browse([line.id for line in item_lines]).with_prefetch(
-                        prefetch
-                    ),
-                )
-            )
             updates.append(
                 (
                     payment.id,
@@ -384,8 +397,20 @@ class MembookBankPayment(models.Model):
                 )
             )
         self._record_outcomes(updates, links)
-        if reconcile_plan:
-            AccountMoveLine._membook_reconcile_payments(reconcile_plan)
+        AccountMoveLine._membook_reconcile_credits(
+            pending, {payment: booked[payment][0] for payment in pending["credits"]}
+        )
+        slow = set(slow)
+        AccountMoveLine._membook_reconcile_with_odoo(
+            [
+                (
+                    AccountMoveLine.browse(booked[payment][0]),
+                    AccountMoveLine.browse([line.id for line in item_lines]),
+                )
+                for payment, _decision, item_lines in matched
+                if payment in slow
+            ]
+        )
         for payment, decision, _lines in others:
             if decision.kind == matching.MatchKind.REVERSAL:
                 payment._reverse_original(decision.reverses)
@@ -429,7 +454,7 @@ class MembookBankPayment(models.Model):
         self.invalidate_recordset()
 
     @api.model
-    def _book_matched(self, journal, payers):
+    def _book_matched(self, journal, payers, reconciled=None):
         """Book matched payments together: one statement line per booking date.
 
         The bank shows a day's reference payments as one credit on the account statement, so
@@ -440,7 +465,9 @@ class MembookBankPayment(models.Model):
         account id, partner id); returns {payment: (counterpart item id, statement line id)}.
         Payments waiting in the unmatched queue come with the journal's unidentified payments
         account instead of a receivable: they make a statement line of their own for the day,
-        and each is assigned from its item on that account.
+        and each is assigned from its item on that account. ``reconciled`` holds, by payment,
+        the reconciliation columns its item is booked with (see
+        ``account.move.line._membook_reconcile_invoices``).
 
         Odoo books the entry with the bank item and the first payer's item for the whole
         total; the other payers' items are then copied from that one in SQL, changing only the
@@ -521,7 +548,12 @@ class MembookBankPayment(models.Model):
             ids = self._copy_item(
                 template,
                 [
-                    (partner_id, payment._membook_item_label(), _decimal(payment.amount))
+                    (
+                        partner_id,
+                        payment._membook_item_label(),
+                        _decimal(payment.amount),
+                        (reconciled or {}).get(payment),
+                    )
                     for payment, partner_id in rows
                 ],
             )
@@ -535,7 +567,9 @@ class MembookBankPayment(models.Model):
 
     @api.model
     def _copy_item(self, template, rows):
-        """Turn credit item ``template`` into one item per (partner id, label, amount) row.
+        """Turn credit item ``template`` into one item per (partner id, label, amount,
+        reconciliation) row, where reconciliation is None for an open item or the (residual,
+        reconciled, full reconcile id, matching number) it is booked with.
 
         The first row takes over the template, the others are copies of it; the amounts add
         up to the template's, so the entry stays balanced. Returns the item ids in row order.
@@ -546,10 +580,10 @@ class MembookBankPayment(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         ids = [template.id, *next_ids(cr, "account_move_line", len(rows) - 1)]
-        values = [
-            (line_id, partner_id, name, amount)
-            for line_id, (partner_id, name, amount) in zip(ids, rows, strict=True)
-        ]
+        values = []
+        for line_id, (partner_id, name, amount, reconciliation) in zip(ids, rows, strict=True):
+            reconciliation = reconciliation or (-amount, False, None, None)
+            values.append((line_id, partner_id, name, amount, *reconciliation))
         changed = (
             "partner_id",
             "name",
@@ -557,10 +591,13 @@ class MembookBankPayment(models.Model):
             "credit",
             "balance",
             "amount_currency",
-            "amount_residual",
-            "amount_residual_currency",
             "price_subtotal",
             "price_total",
+            "amount_residual",
+            "amount_residual_currency",
+            "reconciled",
+            "full_reconcile_id",
+            "matching_number",
         )
         cr.execute(
             "SELECT column_name FROM information_schema.columns"
@@ -575,23 +612,36 @@ class MembookBankPayment(models.Model):
                 f"""
             INSERT INTO account_move_line ({columns_sql})
             SELECT v.id::int, v.partner::int, v.name, 0, v.amount::numeric, {amounts},
-                   {amounts}, {amounts}, {amounts}, {amounts}, {amounts}, {kept_sql}
-              FROM (VALUES %s) AS v(id, partner, name, amount)
+                   {amounts}, {amounts}, {amounts}, v.residual::numeric, v.residual::numeric,
+                   v.reconciled, v.full_id::int, v.number, {kept_sql}
+              FROM (VALUES %s) AS v(id, partner, name, amount, residual, reconciled, full_id,
+                                    number)
               JOIN account_move_line t ON t.id = {int(template.id)}
             """,
                 values[1:],
                 page_size=1000,
             )
-        first = values[0]
+        line_id, partner_id, name, amount, residual, reconciled, full_id, number = values[0]
         cr.execute(
             """
             UPDATE account_move_line
                SET partner_id = %s, name = %s, debit = 0, credit = %s, balance = -%s,
-                   amount_currency = -%s, amount_residual = -%s, amount_residual_currency = -%s,
-                   price_subtotal = -%s, price_total = -%s
+                   amount_currency = -%s, price_subtotal = -%s, price_total = -%s,
+                   amount_residual = %s, amount_residual_currency = %s, reconciled = %s,
+                   full_reconcile_id = %s, matching_number = %s
              WHERE id = %s
             """,
-            [first[1], first[2], *([first[3]] * 7), first[0]],
+            [
+                partner_id,
+                name,
+                *([amount] * 5),
+                residual,
+                residual,
+                reconciled,
+                full_id,
+                number,
+                line_id,
+            ],
         )
         AccountMoveLine.invalidate_model()
         template.move_id.invalidate_recordset(["line_ids"])
