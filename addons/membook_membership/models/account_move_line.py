@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .account_move import _cents
-from .batching import next_ids
+from .batching import copy_rows, next_ids
 
 # What the set-based reconciliation of a bank day writes itself on journal items; the ORM then
 # recomputes whatever depends on them (invoice amounts and payment state, membership state...).
@@ -18,6 +18,24 @@ RECONCILE_FIELDS = (
 # What it writes itself on the invoices; the ORM then recomputes what depends on those (members'
 # membership state...).
 MOVE_FIELDS = ("amount_residual", "amount_residual_signed", "payment_state")
+# The columns of the partials the set-based reconciliation writes, in its rows' order.
+PARTIAL_COLUMNS = (
+    "id",
+    "debit_move_id",
+    "credit_move_id",
+    "full_reconcile_id",
+    "debit_currency_id",
+    "credit_currency_id",
+    "company_id",
+    "max_date",
+    "amount",
+    "debit_amount_currency",
+    "credit_amount_currency",
+    "create_uid",
+    "create_date",
+    "write_uid",
+    "write_date",
+)
 # The stored fields that depend on what reconciliation changes other than through MOVE_FIELDS,
 # with why the set-based path keeps them right: it writes the items' residuals and the partials'
 # computed columns itself; a bank statement line's residual only depends on its suspense item,
@@ -133,17 +151,7 @@ class AccountMoveLine(models.Model):
         if not rows:
             return
         self.env.flush_all()
-        self.env.cr.execute_values(
-            """
-            INSERT INTO account_partial_reconcile
-                   (id, debit_move_id, credit_move_id, full_reconcile_id, debit_currency_id,
-                    credit_currency_id, company_id, max_date, amount, debit_amount_currency,
-                    credit_amount_currency, create_uid, create_date, write_uid, write_date)
-            VALUES %s
-            """,
-            rows,
-            page_size=1000,
-        )
+        copy_rows(self.env.cr, "account_partial_reconcile", PARTIAL_COLUMNS, rows)
         self.env.invalidate_all()
         created = self.env["account.partial.reconcile"].browse([row[0] for row in rows])
         for hook in pending["hooks"]:

@@ -148,6 +148,46 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual((third.new_count, third.duplicate_count), (1, 1))
         self.assertEqual(self.env["account.bank.statement.line"].search_count([]), lines_before + 1)
 
+    def test_bulk_rows_keep_every_character(self):
+        """Staged payments and allocations are written with COPY: what a bank file carries in
+        its free text (tabs, line breaks, backslashes, quotes, Nordic letters) comes back as it
+        was, and a value COPY cannot take as text is refused before anything is written."""
+        from ..models.batching import insert_rows
+
+        Payment = self.env["membook.bank.payment"]
+        bank_file = self.env["membook.bank.file"]._import_file(
+            self.bank_journal,
+            "text.svm",
+            self._ktl(self._payment("T1", self._ref(self.member_a), "1.00")),
+        )
+        text = "tab\there\nline\r\nback\\slash\\N 'single' \"double\" ÅÄÖ åäö Øæ € \\."
+        vals = {
+            "file_id": bank_file.id,
+            "journal_id": self.bank_journal.id,
+            "company_id": self.bank_journal.company_id.id,
+            "state": "to_check",
+            "account": BBAN,
+            "archive_id": "TEXT1",
+            "amount": 12.5,
+            "payment_date": dt.date(2026, 2, 1),
+            "payer_name": text,
+            "message": None,
+            "is_correction": False,
+            "reference": False,
+        }
+        payment = insert_rows(Payment, [vals])
+        self.assertEqual(
+            (payment.payer_name, payment.message, payment.reference, payment.amount),
+            (text, False, False, 12.5),
+        )
+        self.assertEqual(payment.payment_date, dt.date(2026, 2, 1))
+        self.assertIs(payment.is_correction, False)
+        self.assertEqual(payment.create_uid, self.env.user)
+        count = Payment.search_count([])
+        with self.assertRaisesRegex(TypeError, "membook_bank_payment: dict"):
+            insert_rows(Payment, [{**vals, "archive_id": "TEXT2"}, {**vals, "message": {}}])
+        self.assertEqual(Payment.search_count([]), count)
+
     def test_malformed_file_writes_nothing(self):
         good = self._ktl(self._payment("M1", self._ref(self.member_a), "60.00"))
         lines = good.split(b"\r\n")
