@@ -129,7 +129,7 @@ class AccountMoveLine(models.Model):
         reconciliation in a way this does not know. A test compares both paths column by
         column.
         """
-        pending = {"credits": {}, "partials": [], "hooks": []}
+        pending = {"credits": {}, "partials": [], "hooks": [], "paid": []}
         hooks = self._membook_reconcile_hooks()
         if hooks is None:
             return pending, [key for key, _credit, _debits in plans]
@@ -142,20 +142,20 @@ class AccountMoveLine(models.Model):
     def _membook_reconcile_credits(self, pending, credit_ids):
         """Second half of the set-based reconciliation (see ``_membook_reconcile_invoices``):
         create the partials between the invoices' items and the payments' items, now booked
-        as ``credit_ids`` ({key: item id}), and call the hooks of the modules that act on new
-        partials."""
+        as ``credit_ids`` ({key: item id}); call the hooks of the modules that act on new
+        partials, then Odoo's paid-invoice hook on the invoices this made paid."""
         rows = [
             (partial_id, debit_id, credit_ids[key], *rest)
             for key, (partial_id, debit_id, _credit_id, *rest) in pending["partials"]
         ]
-        if not rows:
-            return
-        self.env.flush_all()
-        copy_rows(self.env.cr, "account_partial_reconcile", PARTIAL_COLUMNS, rows)
-        self.env.invalidate_all()
-        created = self.env["account.partial.reconcile"].browse([row[0] for row in rows])
-        for hook in pending["hooks"]:
-            getattr(created, hook)()
+        if rows:
+            self.env.flush_all()
+            copy_rows(self.env.cr, "account_partial_reconcile", PARTIAL_COLUMNS, rows)
+            self.env.invalidate_all()
+            created = self.env["account.partial.reconcile"].browse([row[0] for row in rows])
+            for hook in pending["hooks"]:
+                getattr(created, hook)()
+        self.env["account.move"].browse(pending["paid"])._invoice_paid_hook()
 
     @api.model
     def _membook_reconcile_with_odoo(self, plans):
@@ -336,7 +336,7 @@ class AccountMoveLine(models.Model):
         )
         full_ids = iter(next_ids(cr, "account_full_reconcile", fulls))
         now, uid = cr.now(), self.env.uid
-        pending = {"credits": {}, "partials": [], "hooks": hooks}
+        pending = {"credits": {}, "partials": [], "hooks": hooks, "paid": []}
         full_rows, line_rows = [], []
         for key, credit, plan_partials, residuals, credit_residual, full in partials:
             full_id = next(full_ids) if full else None
@@ -431,10 +431,9 @@ class AccountMoveLine(models.Model):
             invoices.modified(MOVE_FIELDS)
         self.env.flush_all()
         # Plain plans pay customer invoices that were not paid before and that this writes paid
-        # or partly paid (see _membook_split_plans): the ones it made paid get Odoo's hook.
-        invoices.browse(
-            move_id for move_id, state in after.items() if state == "paid"
-        )._invoice_paid_hook()
+        # or partly paid (see _membook_split_plans): the ones it made paid get Odoo's hook once
+        # their partials exist, as an override may look at them.
+        pending["paid"] = [move_id for move_id, state in after.items() if state == "paid"]
         return pending
 
     _membook_once_per_period = models.UniqueIndex(

@@ -507,7 +507,10 @@ class TestBankDay(MembookBillingCommon):
         in full and in part. Membership lines and members' membership state included."""
         AccountMoveLine = type(self.env["account.move.line"])
         real_sql = AccountMoveLine._membook_reconcile_sql
+        AccountMove = type(self.env["account.move"])
+        real_paid = AccountMove._invoice_paid_hook
         effects, sql_plans = {}, {"odoo": [], "set-based": []}
+        paid_hooks = {"odoo": [], "set-based": []}
         for run in ("odoo", "set-based"):
             members = self.env["res.partner"].create(
                 [
@@ -546,9 +549,23 @@ class TestBankDay(MembookBillingCommon):
                 sql_plans[run] += plans
                 return real_sql(model, plans, hooks)
 
+            def spy_paid(moves, run=run, invoices=invoices):
+                # Which invoices Odoo's hook is told are paid, and whether their
+                # reconciliation is all there when it is.
+                paid_hooks[run] += [
+                    (
+                        list(invoices).index(move),
+                        move.amount_residual,
+                        bool(move._get_reconciled_amls()),
+                    )
+                    for move in moves
+                ]
+                return real_paid(moves)
+
             changes = self._watch_reconciliation(invoices)
             with (
                 patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql),
+                patch.object(AccountMove, "_invoice_paid_hook", spy_paid),
                 # No known overrides: everything takes Odoo's path.
                 patch.object(AccountMoveLine, "_membook_reconcile_hooks", return_value=None)
                 if run == "odoo"
@@ -573,6 +590,10 @@ class TestBankDay(MembookBillingCommon):
             self.assertEqual(sql_changes[key], changed, key)
         self.assertEqual(sql_created, odoo_created)
         self.assertEqual(len(odoo_created), 7 + 2)  # partials (instalments: two each), fulls
+        self.assertEqual(sorted(paid_hooks["set-based"]), sorted(paid_hooks["odoo"]))
+        self.assertEqual(
+            sorted(paid_hooks["odoo"]), [(0, 0.0, True), (2, 0.0, True), (3, 0.0, True)]
+        )
 
     def test_unknown_reconciliation_extensions_send_to_odoos_path(self):
         """A stored field depending on reconciliation, or an override of it, that the set-based
