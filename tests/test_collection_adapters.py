@@ -8,6 +8,7 @@ Every scenario runs for both protocols: the adapters must behave the same.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import socket
 import time
 from decimal import Decimal
@@ -379,6 +380,27 @@ def test_payment_survives_5xx_and_429(adapter, agency):
     adapter.add_payment(case.case_number, Decimal("6.00"), dt.date(2026, 3, 1), "PAY-2")
 
     assert set(agency.state.cases[case.case_number].payments) == {"PAY-1", "PAY-2"}
+
+
+@pytest.mark.parametrize("form", ["seconds", "http date"])
+def test_retry_after_of_the_agency_is_read_in_both_forms(make_adapter, agency, form):
+    """A 429 or 503 with ``Retry-After``, as seconds or as an HTTP date: the error carries the
+    wait, which the adapter's backoff and the sync's rescheduling honour."""
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=90)
+    header = "90" if form == "seconds" else email.utils.format_datetime(later, usegmt=True)
+    adapter = make_adapter(max_retries=0)
+    for status in (429, 503):
+        agency.faults.fail_next(1, status=status, operation="ping", retry_after=header)
+
+        with pytest.raises(AgencyUnavailable) as caught:
+            adapter.ping()
+
+        assert caught.value.status_code == status
+        assert 85 <= caught.value.retry_after <= 90
+    agency.faults.fail_next(1, status=503, operation="ping")  # no header: the own backoff
+    with pytest.raises(AgencyUnavailable) as caught:
+        adapter.ping()
+    assert caught.value.retry_after == 0
 
 
 def test_payment_with_unknown_outcome(adapter, agency):

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -37,6 +36,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from nordic_billing import __version__
+from nordic_billing.retry import retry_after_seconds
 
 _logger = logging.getLogger(__name__)
 
@@ -799,7 +799,7 @@ class ProcountorClient:
                     raise self._error(
                         method, path, response, ProcountorUnknownOutcomeError, timed_out=False
                     )
-                retry_after = _retry_after(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 failure = f"HTTP {status}"
                 error_class = (
                     ProcountorRateLimitedError if status == 429 else ProcountorUnavailableError
@@ -914,24 +914,6 @@ def _error_details(response: requests.Response) -> tuple[ErrorDetail, ...]:
         text = str(data.get("error_description") or data["error"])
         return (ErrorDetail(response.status_code, "", text),)
     return ()
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (it may be a number or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -26,6 +26,8 @@ from urllib.parse import quote
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from nordic_billing.retry import retry_after_seconds
+
 from .base import (
     AgencyAdapter,
     AgencyAuthError,
@@ -144,11 +146,10 @@ class RestAgencyAdapter(AgencyAdapter):
                 f"the agency refused the credentials: {agency_message}", **kwargs
             )
         if status in (408, 429) or status >= 500:
-            retry_after = response.headers.get("Retry-After", "")
             return AgencyUnavailable(
                 message,
                 maybe_sent=status != 429,
-                retry_after=float(retry_after) if retry_after.isdigit() else 0,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")) or 0,
                 **kwargs,
             )
         if status == 404:

@@ -24,6 +24,8 @@ import zeep
 from zeep.exceptions import Fault, TransportError, ValidationError, XMLSyntaxError
 from zeep.transports import Transport
 
+from nordic_billing.retry import retry_after_seconds
+
 from .base import (
     AgencyAdapter,
     AgencyAuthError,
@@ -79,6 +81,9 @@ class SoapAgencyAdapter(AgencyAdapter):
             operation_timeout=(self.connect_timeout, self.timeout),
         )
         session.headers["User-Agent"] = USER_AGENT
+        # zeep's TransportError keeps the status, not the headers: note the last Retry-After.
+        self._retry_after: str | None = None
+        session.hooks["response"].append(self._note_retry_after)
         self.session = session
         self.client = zeep.Client(self.wsdl(), transport=transport)
         self.service = self.client.create_service(BINDING, self.base_url + self.soap_path)
@@ -89,6 +94,9 @@ class SoapAgencyAdapter(AgencyAdapter):
 
     def close(self) -> None:
         self.session.close()
+
+    def _note_retry_after(self, response: requests.Response, *args, **kwargs) -> None:
+        self._retry_after = response.headers.get("Retry-After")
 
     # ------------------------------------------------------------------ transport
 
@@ -111,7 +119,10 @@ class SoapAgencyAdapter(AgencyAdapter):
                 ) from exc
             if status in (408, 429) or status >= 500:
                 raise AgencyUnavailable(
-                    f"{operation}: HTTP {status}", maybe_sent=status != 429, status_code=status
+                    f"{operation}: HTTP {status}",
+                    maybe_sent=status != 429,
+                    status_code=status,
+                    retry_after=retry_after_seconds(self._retry_after) or 0,
                 ) from exc
             raise AgencyValidationError(
                 f"{operation}: HTTP {status} {exc.message}", status_code=status

@@ -16,7 +16,8 @@ Faults and the agency's own work are driven from Python through the handle that
 ``GET  /_sandbox/state``                        cases, settlement lines, calls seen
 ``POST /_sandbox/reset``                        forget every case and fault
 ``POST /_sandbox/faults``                       ``{"fail_next": {"n": 2, "status": 503,
-                                                "operation": "create_case", "skip": 0},
+                                                "operation": "create_case", "skip": 0,
+                                                "retry_after": 30},
                                                 "store_then_fail":
                                                 {"n": 1, "mode": "timeout"}, "slow": {"seconds":
                                                 1.5, "n": 1}, "hang_seconds": 3}``
@@ -65,6 +66,7 @@ from nordic_billing.collection.base import (
     datetime_str,
     parse_datetime,
 )
+from nordic_billing.retry import retry_after_text
 
 DEFAULT_API_KEY = "sandbox-key"
 REST_PREFIX = "/rest/v1"
@@ -559,14 +561,26 @@ class Faults:
         wake.wait(seconds)
 
     def fail_next(
-        self, n: int = 1, status: int = 500, operation: str | None = None, skip: int = 0
+        self,
+        n: int = 1,
+        status: int = 500,
+        operation: str | None = None,
+        skip: int = 0,
+        retry_after: float | str | None = None,
     ) -> None:
         """Answer ``status`` (5xx or 429) instead of handling the next ``n`` calls (of
         ``operation``), after letting ``skip`` of them through (e.g. to fail only the lookup
-        that follows a create)."""
+        that follows a create); with a ``Retry-After`` header when ``retry_after`` is given
+        (seconds, or an HTTP date as text)."""
         _check_operation(operation)
         with self._lock:
-            self._fail = {"n": n, "status": status, "operation": operation, "skip": skip}
+            self._fail = {
+                "n": n,
+                "status": status,
+                "operation": operation,
+                "skip": skip,
+                "retry_after": retry_after,
+            }
 
     def store_then_fail(self, n: int = 1, mode: str = "error", operation: str | None = None):
         """Apply the next ``n`` writes, then answer 500 (``error``) or hang first (``timeout``)."""
@@ -600,9 +614,12 @@ class Faults:
         with self._lock:
             return self._slow["seconds"] if self._take(self._slow, operation) else 0.0
 
-    def take_failure(self, operation: str) -> int | None:
+    def take_failure(self, operation: str) -> tuple[int, float | str | None] | None:
+        """(status, Retry-After) to answer this call with, or None to handle it."""
         with self._lock:
-            return self._fail["status"] if self._take(self._fail, operation) else None
+            if not self._take(self._fail, operation):
+                return None
+            return self._fail["status"], self._fail["retry_after"]
 
     def take_store_then_fail(self, operation: str) -> str | None:
         if operation not in WRITE_OPERATIONS:
@@ -853,6 +870,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             if status == 401:
                 self.send_header("WWW-Authenticate", 'Bearer realm="agency"')
+            retry_after = getattr(self, "_retry_after", None)
+            if retry_after is not None and status in (429, 503):
+                self.send_header("Retry-After", retry_after_text(retry_after))
+            self._retry_after = None
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -924,9 +945,10 @@ class _Handler(BaseHTTPRequestHandler):
         delay = faults.take_delay(operation)
         if delay:
             faults.sleep(delay)
-        status = faults.take_failure(operation)
-        if status is None:
+        failure = faults.take_failure(operation)
+        if failure is None:
             return None
+        status, self._retry_after = failure
         return status, SandboxError(status, "unavailable", "the agency is not available now")
 
     def _after_store(self, operation: str) -> bool:

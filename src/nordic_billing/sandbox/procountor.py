@@ -73,6 +73,7 @@ from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
 from nordic_billing.openapi import CheckedRequest, Contract, Operation, parse_date_time
+from nordic_billing.retry import retry_after_text
 
 _logger = logging.getLogger(__name__)
 
@@ -662,7 +663,7 @@ class ProcountorSandbox:
             if fault and fault.kind == "status":
                 extra = {}
                 if fault.retry_after is not None:
-                    extra["Retry-After"] = _retry_after_text(fault.retry_after)
+                    extra["Retry-After"] = retry_after_text(fault.retry_after)
                 raise _Reply(fault.status, _errors(fault.status, (None, "SANDBOX_FAULT")), extra)
             if fault and not fault.after_processing and self.stopping.wait(fault.seconds):
                 raise _fail(503, "SANDBOX_STOPPING")
@@ -1141,13 +1142,6 @@ def _check_seed(record: dict, schema: str) -> None:
 
 def _format_version(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-
-
-def _retry_after_text(value: float | str) -> str:
-    """Seconds as a plain number, or a text (an HTTP date) as given."""
-    if isinstance(value, str):
-        return value
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _json_default(value: Any) -> Any:
