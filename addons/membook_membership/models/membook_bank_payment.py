@@ -1,6 +1,9 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 from decimal import Decimal
+
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -27,6 +30,10 @@ MATCH_KINDS = [
 ]
 MATCHED_KINDS = {"exact", "partial", "overpayment"}
 CENT = Decimal("0.01")
+# Times in a row a batch is taken again after a conflict with a concurrent transaction.
+MAX_BATCH_CONFLICTS = 3
+
+_logger = logging.getLogger(__name__)
 
 
 def _decimal(value):
@@ -189,6 +196,7 @@ class MembookBankPayment(models.Model):
         )
         domain = [("state", "=", "new")]
         Cron._commit_progress(remaining=self.search_count(domain))
+        conflicts = 0
         while True:
             batch = lock_next_batch(self, domain, batch_size)
             if not batch:
@@ -196,27 +204,64 @@ class MembookBankPayment(models.Model):
             # One chatter line per payment and per paid invoice would cost more than the
             # booking itself; the payment records and the reconciliations are the trail.
             batch = batch.with_context(tracking_disable=True, mail_notrack=True)
-            for _journal, payments in batch.grouped("journal_id").items():
-                payments._process()
+            try:
+                for _journal, payments in batch.grouped("journal_id").items():
+                    payments._process()
+            except TransactionRollbackError:
+                # A concurrent transaction changed what this batch read (see _open_items), or
+                # PostgreSQL broke a deadlock: nothing of the batch is kept. Take it again in
+                # a new transaction, which sees the other's work.
+                conflicts += 1
+                if conflicts > MAX_BATCH_CONFLICTS:
+                    raise
+                _logger.info("Bank payments: batch in conflict, taken again (%s)", conflicts)
+                self.env.cr.rollback()
+                continue
+            conflicts = 0
             if not Cron._commit_progress(len(batch)):
                 break
 
     def _open_items(self, keys):
-        """Open receivable lines of posted customer invoices carrying one of ``keys``."""
+        """Open receivable lines of posted customer invoices carrying one of ``keys``, locked
+        with their invoices until the batch commits."""
         if not keys:
             return self.env["account.move.line"]
-        return self.env["account.move.line"].search(
-            [
-                ("company_id", "=", self.journal_id.company_id.id),
-                ("move_id.membook_reference_key", "in", list(keys)),
-                ("move_id.move_type", "=", "out_invoice"),
-                ("parent_state", "=", "posted"),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
-                ("amount_residual", ">", 0),
-            ],
-            order="date_maturity, id",
+        domain = [
+            ("company_id", "=", self.journal_id.company_id.id),
+            ("move_id.membook_reference_key", "in", list(keys)),
+            ("move_id.move_type", "=", "out_invoice"),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+        ]
+        items = self.env["account.move.line"].search(domain, order="date_maturity, id")
+        if not items:
+            return items
+        # Another copy of the scheduled action, or a person, may be paying one of these
+        # invoices right now (a member who paid twice, in two batches). Locking them first
+        # makes this batch wait for that to commit; then, as Odoo's transactions keep the
+        # snapshot they started with, PostgreSQL refuses the lock (a serialization failure)
+        # and _cron_process runs the batch again on fresh data, before any work is done on
+        # what it read. In id order: batches never wait on each other in a circle.
+        self.env.execute_query(
+            SQL(
+                """
+            SELECT move.id FROM account_move move
+             WHERE move.id IN (SELECT move_id FROM account_move_line WHERE id = ANY(%s))
+             ORDER BY move.id FOR NO KEY UPDATE
+            """,
+                items.ids,
+            )
         )
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM account_move_line WHERE id = ANY(%s) ORDER BY id"
+                " FOR NO KEY UPDATE",
+                items.ids,
+            )
+        )
+        return items
 
     def _open_item_facts(self, items):
         """What matching and booking read of the open items ``items``, in one query (the ORM

@@ -823,6 +823,68 @@ class TestBankDay(MembookBillingCommon):
         for member in (self.member_a, self.member_b, self.member_other):
             self.assertIn(self.invoices[member].payment_state, ("paid", "in_payment"))
 
+    def test_batch_in_conflict_is_taken_again(self):
+        """A batch a concurrent transaction conflicts with (two copies of the scheduled action
+        paying the same invoice) fails in PostgreSQL with a serialization failure; one test
+        transaction cannot produce that, so it is raised here after the batch did its work.
+        The batch is rolled back and taken again: nothing is lost or booked twice. A batch
+        that keeps conflicting fails the run, leaving its payments to the next one."""
+        from psycopg2.errors import SerializationFailure
+
+        from ..models import membook_bank_payment as module
+
+        self.env["ir.config_parameter"].set_param("membook.bank_batch_size", 1)
+        data = self._ktl(
+            self._payment("C1", self._ref(self.member_a), "60.00"),
+            self._payment("C2", self._ref(self.member_b), "60.00"),
+        )
+        self.env["membook.bank.file"]._import_file(self.bank_journal, "c.svm", data)
+        original = MembookBankPayment._process
+        calls = []
+
+        def conflict(payments, times):
+            calls.append(payments.archive_id)
+            result = original(payments)
+            if calls.count(payments.archive_id) <= times.get(payments.archive_id, 0):
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return result
+
+        cron = self.env.ref("membook_membership.ir_cron_membook_bank_process")
+        with (
+            patch.object(MembookBankPayment, "_process", lambda p: conflict(p, {"C1": 1, "C2": 2})),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+        self.assertEqual(calls, ["C1", "C1", "C2", "C2", "C2"])
+        payments = self.env["membook.bank.payment"].search([("archive_id", "in", ("C1", "C2"))])
+        self.assertEqual(set(payments.mapped("state")), {"matched"})
+        self.assertEqual(len(payments.statement_line_id), 2, "one statement line per batch")
+        for member in (self.member_a, self.member_b):
+            invoice = self.invoices[member]
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(len(invoice.line_ids.matched_credit_ids), 1, "reconciled once")
+        self.assertEqual(
+            len(self.env["membook.allocation"].search([("bank_payment_id", "in", payments.ids)])),
+            6,
+            "three organisations per payment, once",
+        )
+
+        calls.clear()
+        data = self._ktl(self._payment("C3", self._ref(self.member_other), "60.00"))
+        self.env["membook.bank.file"]._import_file(self.bank_journal, "c3.svm", data)
+        with (
+            patch.object(MembookBankPayment, "_process", lambda p: conflict(p, {"C3": 99})),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+        self.assertEqual(calls, ["C3"] * (module.MAX_BATCH_CONFLICTS + 1))
+        third = self.env["membook.bank.payment"].search([("archive_id", "=", "C3")])
+        self.assertEqual(
+            (third.state, third.statement_line_id), ("new", self.env["account.bank.statement.line"])
+        )
+        self.assertEqual(self.invoices[self.member_other].payment_state, "not_paid")
+
     def test_folder_import_moves_files(self):
         with tempfile.TemporaryDirectory() as folder:
             self.bank_journal.membook_import_folder = folder
