@@ -244,7 +244,8 @@ class MembookBankPayment(models.Model):
         # snapshot they started with, PostgreSQL refuses the lock (a serialization failure)
         # and _cron_process runs the batch again on fresh data, before any work is done on
         # what it read. In id order: batches never wait on each other in a circle.
-        self.env.execute_query(
+        # (Not logged as a failed query: the conflict is expected, and handled.)
+        self.env.cr.execute(
             SQL(
                 """
             SELECT move.id FROM account_move move
@@ -252,14 +253,16 @@ class MembookBankPayment(models.Model):
              ORDER BY move.id FOR NO KEY UPDATE
             """,
                 items.ids,
-            )
+            ),
+            log_exceptions=False,
         )
-        self.env.execute_query(
+        self.env.cr.execute(
             SQL(
                 "SELECT id FROM account_move_line WHERE id = ANY(%s) ORDER BY id"
                 " FOR NO KEY UPDATE",
                 items.ids,
-            )
+            ),
+            log_exceptions=False,
         )
         return items
 
