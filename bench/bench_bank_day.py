@@ -20,6 +20,7 @@ stops once they exist, and ``--from-setup NAME`` runs the day on a copy of that 
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import random
 import time
@@ -139,6 +140,14 @@ def main() -> None:
         default=1,
         help="processes running the cron, as copies of the scheduled action do",
     )
+    args_parser.add_argument(
+        "--paid-twice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the first N invoices are paid again at the end of the file (members who paid "
+        "twice), to check concurrent batches reconcile an invoice once",
+    )
     args_parser.add_argument("--setup-only", action="store_true", help="stop after the set-up")
     args_parser.add_argument("--from-setup", metavar="DATABASE", help="reuse a kept set-up")
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -203,6 +212,10 @@ def main() -> None:
                     source_line="",
                 )
             )
+        payments += [
+            dataclasses.replace(payment, archive_id=f"TWICE{number:011d}")
+            for number, payment in enumerate(payments[20 : 20 + args.paid_twice])
+        ]
         # Warm the registry (trigger trees, caches) on 20 payments, as a running server is.
         warm, payments = payments[:20], payments[20:]
         created = dt.datetime(2026, 2, 2, 8)
@@ -252,6 +265,17 @@ def main() -> None:
             [("id", "in", ours.ids), ("payment_state", "in", ("paid", "in_payment"))]
         )
         print(f"invoices paid: {paid} of {len(ours)}")
+        cr.execute(
+            """
+            SELECT count(*) FROM account_move move
+             WHERE move.id = ANY(%s)
+               AND (SELECT COALESCE(SUM(part.amount), 0) FROM account_partial_reconcile part
+                      JOIN account_move_line line ON line.id = part.debit_move_id
+                     WHERE line.move_id = move.id) > move.amount_total
+            """,
+            [ours.ids],
+        )
+        print(f"invoices reconciled beyond their total: {cr.fetchone()[0]}")
 
         t0 = time.monotonic()
         for invoice in baseline[:5]:  # warm-up, not timed
