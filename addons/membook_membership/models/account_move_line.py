@@ -376,15 +376,12 @@ class AccountMoveLine(models.Model):
                 full_id,
                 number,
             )
-        if full_rows:
-            cr.execute_values(
-                """
-            INSERT INTO account_full_reconcile (id, create_uid, create_date, write_uid, write_date)
-            VALUES %s
-            """,
-                full_rows,
-                page_size=1000,
-            )
+        copy_rows(
+            cr,
+            "account_full_reconcile",
+            ("id", "create_uid", "create_date", "write_uid", "write_date"),
+            full_rows,
+        )
         cr.execute_values(
             f"""
             UPDATE account_move_line line
