@@ -145,8 +145,8 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="the first N invoices are paid again at the end of the file (members who paid "
-        "twice), to check concurrent batches reconcile an invoice once",
+        help="N invoices paid in the file (after the warm-up) are paid again at its end "
+        "(members who paid twice), to check concurrent batches reconcile an invoice once",
     )
     args_parser.add_argument("--setup-only", action="store_true", help="stop after the set-up")
     args_parser.add_argument("--from-setup", metavar="DATABASE", help="reuse a kept set-up")

@@ -129,13 +129,13 @@ class AccountMoveLine(models.Model):
         reconciliation in a way this does not know. A test compares both paths column by
         column.
         """
-        pending = {"credits": {}, "partials": [], "hooks": [], "paid": []}
         hooks = self._membook_reconcile_hooks()
+        pending = {"credits": {}, "partials": [], "hooks": hooks or [], "paid": []}
         if hooks is None:
             return pending, [key for key, _credit, _debits in plans]
         fast, slow = self._membook_split_plans(plans)
         if fast:
-            pending = self._membook_reconcile_sql(fast, hooks)
+            self._membook_reconcile_sql(fast, pending)
         return pending, slow
 
     @api.model
@@ -146,7 +146,7 @@ class AccountMoveLine(models.Model):
         partials, then Odoo's paid-invoice hook on the invoices this made paid."""
         rows = [
             (partial_id, debit_id, credit_ids[key], *rest)
-            for key, (partial_id, debit_id, _credit_id, *rest) in pending["partials"]
+            for key, partial_id, debit_id, *rest in pending["partials"]
         ]
         if rows:
             self.env.flush_all()
@@ -297,12 +297,12 @@ class AccountMoveLine(models.Model):
         return fast, slow
 
     @api.model
-    def _membook_reconcile_sql(self, plans, hooks):
+    def _membook_reconcile_sql(self, plans, pending):
         """Write the invoices' side of plain ``plans`` in SQL, as Odoo's
         ``_reconcile_plan_with_sync`` would: full reconciles, the invoices' items and the
-        invoices; let the ORM recompute what depends on them and call the paid-invoice hook as
-        Odoo does. Returns what ``_membook_reconcile_credits`` writes once the payments are
-        booked (see ``_membook_reconcile_invoices``)."""
+        invoices; let the ORM recompute what depends on them. Fills ``pending`` with what
+        ``_membook_reconcile_credits`` writes once the payments are booked, and the invoices
+        made paid, for Odoo's hook then (see ``_membook_reconcile_invoices``)."""
         cr = self.env.cr
         invoices = self.env["account.move"].browse(
             {row["move_id"] for _key, _credit, debits in plans for row in debits}
@@ -336,7 +336,6 @@ class AccountMoveLine(models.Model):
         )
         full_ids = iter(next_ids(cr, "account_full_reconcile", fulls))
         now, uid = cr.now(), self.env.uid
-        pending = {"credits": {}, "partials": [], "hooks": hooks, "paid": []}
         full_rows, line_rows = [], []
         for key, credit, plan_partials, residuals, credit_residual, full in partials:
             full_id = next(full_ids) if full else None
@@ -345,26 +344,24 @@ class AccountMoveLine(models.Model):
             ids = [next(partial_ids) for _partial in plan_partials]
             for partial_id, (debit, amount) in zip(ids, plan_partials, strict=True):
                 value = amount / 100
+                # PARTIAL_COLUMNS but the payment's item, known once booked.
                 pending["partials"].append(
                     (
                         key,
-                        (
-                            partial_id,
-                            debit["id"],
-                            None,  # the payment's item, once booked
-                            full_id,
-                            debit["currency_id"],
-                            credit["currency_id"],
-                            debit["company_id"],
-                            max(debit["date"], credit["date"]),
-                            value,
-                            value,
-                            value,
-                            uid,
-                            now,
-                            uid,
-                            now,
-                        ),
+                        partial_id,
+                        debit["id"],
+                        full_id,
+                        debit["currency_id"],
+                        credit["currency_id"],
+                        debit["company_id"],
+                        max(debit["date"], credit["date"]),
+                        value,
+                        value,
+                        value,
+                        uid,
+                        now,
+                        uid,
+                        now,
                     )
                 )
             number = str(full_id) if full_id else f"P{ids[0]}"
@@ -431,7 +428,6 @@ class AccountMoveLine(models.Model):
         # or partly paid (see _membook_split_plans): the ones it made paid get Odoo's hook once
         # their partials exist, as an override may look at them.
         pending["paid"] = [move_id for move_id, state in after.items() if state == "paid"]
-        return pending
 
     _membook_once_per_period = models.UniqueIndex(
         "(partner_id, product_id, membook_period_key) "

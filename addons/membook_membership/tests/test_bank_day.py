@@ -545,9 +545,9 @@ class TestBankDay(MembookBillingCommon):
                 )
             )
 
-            def spy_sql(model, plans, hooks, run=run):
+            def spy_sql(model, plans, pending, run=run):
                 sql_plans[run] += plans
-                return real_sql(model, plans, hooks)
+                return real_sql(model, plans, pending)
 
             def spy_paid(moves, run=run, invoices=invoices):
                 # Which invoices Odoo's hook is told are paid, and whether their
@@ -622,9 +622,9 @@ class TestBankDay(MembookBillingCommon):
         real_sql = AccountMoveLine._membook_reconcile_sql
         fast = []
 
-        def spy_sql(model, plans, hooks):
+        def spy_sql(model, plans, pending):
             fast.extend(plans)
-            return real_sql(model, plans, hooks)
+            return real_sql(model, plans, pending)
 
         with patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql):
             record = self._import(
@@ -667,9 +667,9 @@ class TestBankDay(MembookBillingCommon):
         real_sql = AccountMoveLine._membook_reconcile_sql
         fast = []
 
-        def spy_sql(model, plans, hooks):
+        def spy_sql(model, plans, pending):
             fast.extend(payment.id for payment, _credit, _debits in plans)
-            return real_sql(model, plans, hooks)
+            return real_sql(model, plans, pending)
 
         with patch.object(AccountMoveLine, "_membook_reconcile_sql", spy_sql):
             day1 = self._import(
