@@ -168,7 +168,11 @@ class MembookBillingRun(models.Model):
             return {}
         AccountTax = self.env["account.tax"]
         amounts = {}
-        for product in self.product_ids.filtered(lambda p: not p.taxes_id):
+        # The product's taxes in this company, as Odoo picks them for an invoice line: a
+        # product shared between companies holds each one's default taxes.
+        for product in self.product_ids.filtered(
+            lambda p: not p.taxes_id._filter_taxes_by_company(company)
+        ):
             base_line = AccountTax._prepare_base_line_for_taxes_computation(
                 None,
                 product_id=product,
