@@ -387,6 +387,107 @@ class MembookBillingRunLine(models.Model):
         return len(self)
 
     def _create_invoices(self, todo):
+        """Make the invoices of ``todo`` ([(line, invoice values)]), posted, and link them.
+
+        Odoo makes one invoice per shape of member (see _copy_shape); the other members of
+        that shape get a copy of it, written in SQL as Odoo wrote it (account.move's
+        _membook_copy_invoices), which costs a fraction of Odoo making each. Invoices that
+        cannot be copied are made by Odoo.
+        """
+        groups = self._copy_groups(todo)
+        made = list(
+            zip(groups, self._create_with_odoo([first for first, _rest in groups]), strict=True)
+        )
+        done = []
+        for (first, rest), move in made:
+            done.append((first[0], move))
+            if not rest:
+                continue
+            copies = None
+            if not move._membook_copy_check():
+                copies = move._membook_copy_invoices(
+                    self.env["res.partner"].browse([vals["partner_id"] for _line, vals in rest]),
+                    [vals["access_token"] for _line, vals in rest],
+                )
+            if copies is None:
+                copies = self._create_with_odoo(rest)
+            done += [(line, copy) for (line, _vals), copy in zip(rest, copies, strict=True)]
+        lines = self.browse([line.id for line, _move in done])
+        lines.write({"state": "invoiced", "message": False})
+        # Each line its own invoice: one statement for the batch, not one write per line.
+        lines.flush_recordset()
+        self.env.cr.execute_values(
+            "UPDATE membook_billing_run_line l SET move_id = v.move"
+            " FROM (VALUES %s) AS v(id, move) WHERE l.id = v.id",
+            [(line.id, move.id) for line, move in done],
+            page_size=1000,
+        )
+        lines.invalidate_recordset(["move_id"])
+
+    def _copy_groups(self, todo):
+        """[(first item, [items to copy its invoice to])] of ``todo``: members of one shape
+        (see _copy_shape) after the first; every item alone when no copy can be made."""
+        Move = self.env["account.move"]
+        if len(todo) < 2 or Move._membook_copy_blocker():
+            return [(item, []) for item in todo]
+        groups = {}
+        fiscal = {}
+        for item in todo:
+            line, vals = item
+            shape = line._copy_shape(vals, fiscal)
+            if shape is None:
+                groups[("alone", line.id)] = [item]
+            else:
+                groups.setdefault(shape, []).append(item)
+        return [(items[0], items[1:]) for items in groups.values()]
+
+    def _copy_shape(self, vals, fiscal):
+        """What this member's invoice (of ``vals``) depends on besides the member: members of
+        one shape get the same invoice but for the member, its number, reference and portal
+        token. None for a member whose invoice Odoo makes itself: a contact of a company, or a
+        member with contacts (the invoice's commercial partner or delivery address differ), or
+        one the run cannot give the fee amounts of (taxes, another currency). ``fiscal`` caches
+        the automatic fiscal positions by company."""
+        self.ensure_one()
+        run = self.run_id
+        company = run.company_id
+        partner = self.partner_id.with_company(company)
+        if partner.parent_id or partner.child_ids:
+            return None
+        products = tuple(command[2]["product_id"] for command in vals["invoice_line_ids"])
+        if not all("balance" in command[2] for command in vals["invoice_line_ids"]):
+            return None
+        if company.id not in fiscal:
+            Position = self.env["account.fiscal.position"].with_company(company)
+            fiscal[company.id] = Position.search(
+                [*Position._check_company_domain(company), ("auto_apply", "=", True)]
+            )
+        # Without automatic fiscal positions, Odoo gives the member's own (or none).
+        position = (
+            self.env["account.fiscal.position"]
+            .with_company(company)
+            ._get_fiscal_position(partner)
+            .id
+            if fiscal[company.id]
+            else partner.property_account_position_id.id
+        )
+        return (
+            run.id,
+            products,
+            position,
+            partner.lang,
+            partner.user_id.id,
+            partner.company_id.id,
+            partner.property_payment_term_id.id,
+            partner.property_account_receivable_id.id,
+            partner.property_inbound_payment_method_line_id.id,
+            tuple(partner.category_id.ids),
+        )
+
+    def _create_with_odoo(self, todo):
+        """Create and post the invoices of ``todo`` through Odoo; return them in that order."""
+        if not todo:
+            return self.env["account.move"]
         Move = self.env["account.move"].with_context(
             tracking_disable=True,
             mail_create_nolog=True,
@@ -404,17 +505,7 @@ class MembookBillingRunLine(models.Model):
         moves = moves.with_context(membook_defer_membership_lines=False)
         moves.invoice_line_ids._membook_create_membership_lines()
         moves._post(soft=False)
-        lines = self.browse([line.id for line, _vals in todo])
-        lines.write({"state": "invoiced", "message": False})
-        # Each line its own invoice: one statement for the batch, not one write per line.
-        lines.flush_recordset()
-        self.env.cr.execute_values(
-            "UPDATE membook_billing_run_line l SET move_id = v.move"
-            " FROM (VALUES %s) AS v(id, move) WHERE l.id = v.id",
-            [(line.id, move.id) for line, move in zip(lines, moves, strict=True)],
-            page_size=1000,
-        )
-        lines.invalidate_recordset(["move_id"])
+        return moves.with_env(self.env)
 
     def _send(self):
         template = self.env.ref("membook_membership.mail_template_membership_invoice")

@@ -160,14 +160,32 @@ class TestBillingRun(MembookBillingCommon):
             if model not in models:
                 continue
             self.sale_journal.invoice_reference_model = model
-            partner = self.env["res.partner"].create(
-                {"name": f"Ref {model}", "is_member": True, "member_organisation_id": self.club.id}
+            # Three members of one shape: Odoo makes the first invoice, the others are copies.
+            partners = self.env["res.partner"].create(
+                [
+                    {
+                        "name": f"Ref {model} {n}",
+                        "is_member": True,
+                        "member_organisation_id": self.club.id,
+                    }
+                    for n in range(3)
+                ]
             )
-            run = self._run(member_domain=f"[('id', '=', {partner.id})]", period_key=f"ref-{model}")
+            run = self._run(
+                member_domain=f"[('id', 'in', {partners.ids})]", period_key=f"ref-{model}"
+            )
             run.action_start()
             self._process_runs()
-            reference = run.line_ids.move_id.payment_reference
-            self.assertTrue(KINDS[kind].check(reference.replace(" ", "")), f"{model}: {reference}")
+            invoices = run.line_ids.move_id
+            self.assertEqual(len(set(invoices.mapped("payment_reference"))), 3)
+            for invoice in invoices:
+                reference = invoice.payment_reference
+                self.assertTrue(
+                    KINDS[kind].check(reference.replace(" ", "")), f"{model}: {reference}"
+                )
+                self.assertEqual(reference, invoice._get_invoice_computed_reference())
+                term = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")
+                self.assertEqual(term.name, reference)
             checked += 1
         self.assertTrue(checked, "the Finnish or Norwegian localisation is installed for this test")
 
