@@ -103,6 +103,26 @@ class AccountMove(models.Model):
         posted.filtered(lambda move: move.move_type == "out_invoice")._membook_record_splits()
         return posted
 
+    def _membook_mark_sent(self):
+        """Mark these invoices sent, as Odoo does on sending them, in one statement.
+
+        Written through the ORM, each invoice goes through Odoo's resynchronisation of its
+        lines, which costs more than rendering its e-mail; the ORM still recomputes whatever
+        depends on the flag.
+        """
+        self.flush_recordset(["is_move_sent"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET is_move_sent = TRUE, write_uid = %s, write_date = %s"
+                " WHERE id = ANY(%s)",
+                self.env.uid,
+                self.env.cr.now(),
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["is_move_sent", "write_uid", "write_date"])
+        self.modified(["is_move_sent"])
+
     def _membook_check_fee_line_amounts(self):
         """Raise FeeLineAmountMismatch unless every untaxed product line of these customer
         invoices books its subtotal (in the company currency too, when it is the invoice's).

@@ -513,6 +513,6 @@ class MembookBillingRunLine(models.Model):
         (self - with_email).write({"state": "no_email"})
         if with_email:
             template.send_mail_batch(with_email.move_id.ids)
-            with_email.move_id.write({"is_move_sent": True})
+            with_email.move_id._membook_mark_sent()
             with_email.write({"state": "sent"})
         return len(self)
