@@ -2,8 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, format_date
 
 from nordic_billing import allocation
 from nordic_billing.allocation import AllocationLine, from_cents, to_cents
@@ -87,6 +89,16 @@ class AccountMove(models.Model):
         "RF reference around a Finnish one reduced to the Finnish one.",
     )
 
+    # What the fee invoice e-mail shows, in the language it is rendered in (see
+    # mail_allowed_qweb_expressions).
+    membook_mail_amount = fields.Char(
+        string="E-mail amount", compute="_compute_membook_mail_values"
+    )
+    membook_mail_due = fields.Char(string="E-mail due date", compute="_compute_membook_mail_values")
+    membook_mail_pay_link = fields.Html(
+        string="E-mail payment link", compute="_compute_membook_mail_values", sanitize=False
+    )
+
     # Odoo computes payment_reference at posting without declared dependencies, so a field
     # depending on it alone is never recomputed then: depend on what posting changes too.
     @api.depends("payment_reference", "move_type", "state", "name")
@@ -97,6 +109,28 @@ class AccountMove(models.Model):
                 if move.move_type == "out_invoice"
                 else False
             )
+
+    @api.depends_context("lang")
+    @api.depends("amount_total", "currency_id", "invoice_date_due", "access_token")
+    def _compute_membook_mail_values(self):
+        for move in self:
+            move.membook_mail_amount = format_amount(self.env, move.amount_total, move.currency_id)
+            move.membook_mail_due = format_date(self.env, move.invoice_date_due)
+            move.membook_mail_pay_link = Markup(
+                '<a href="%s" style="background-color: #2E6F95; padding: 8px 16px; color: #fff;'
+                ' border-radius: 4px; text-decoration: none;">%s</a>'
+            ) % (move.get_base_url() + move.get_portal_url(), self.env._("View and pay online"))
+
+    def mail_allowed_qweb_expressions(self):
+        # The placeholders of the fee invoice e-mail: plain values, which Odoo fills in without
+        # evaluating the body as code for every invoice (_render_template_qweb_regex).
+        return (
+            *super().mail_allowed_qweb_expressions(),
+            "object.payment_reference",
+            "object.membook_mail_amount",
+            "object.membook_mail_due",
+            "object.membook_mail_pay_link",
+        )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -1,5 +1,6 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 import uuid
 from datetime import timedelta
 
@@ -10,6 +11,8 @@ from odoo.tools.safe_eval import safe_eval
 
 from .account_move import FeeLineAmountMismatch
 from .batching import analyze_when_stale, lock_next_batch
+
+_logger = logging.getLogger(__name__)
 
 DEFAULT_MEMBER_DOMAIN = "[('is_member', '=', True), ('member_leave_date', '=', False)]"
 
@@ -404,7 +407,9 @@ class MembookBillingRunLine(models.Model):
             if not rest:
                 continue
             copies = None
-            if not move._membook_copy_check():
+            if refused := move._membook_copy_check():
+                _logger.info("Billing run: Odoo makes each invoice like %s: %s", move.name, refused)
+            else:
                 copies = move._membook_copy_invoices(
                     self.env["res.partner"].browse([vals["partner_id"] for _line, vals in rest]),
                     [vals["access_token"] for _line, vals in rest],
@@ -427,8 +432,10 @@ class MembookBillingRunLine(models.Model):
     def _copy_groups(self, todo):
         """[(first item, [items to copy its invoice to])] of ``todo``: members of one shape
         (see _copy_shape) after the first; every item alone when no copy can be made."""
-        Move = self.env["account.move"]
-        if len(todo) < 2 or Move._membook_copy_blocker():
+        if len(todo) < 2:
+            return [(item, []) for item in todo]
+        if blocker := self.env["account.move"]._membook_copy_blocker():
+            _logger.info("Billing run: Odoo makes every invoice: %s", blocker)
             return [(item, []) for item in todo]
         groups = {}
         fiscal = {}

@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_amount, format_date, mute_logger
 
 from odoo.addons.membook_membership.models.batching import analyze_when_stale
 from odoo.addons.membook_membership.models.membook_billing_run import (
@@ -64,6 +64,42 @@ class TestBillingRun(MembookBillingCommon):
             filter_domain(self.env, "unpaid", today=date.today())
         )
         self.assertIn(self.member_a, unpaid)
+
+    def test_invoice_email_is_filled_in_without_evaluating_code(self):
+        """The fee invoice e-mail holds placeholders only, which Odoo fills in without compiling
+        and evaluating the body for each invoice; the member reads the invoice's number, amount,
+        due date and reference, and the link to pay, in their language."""
+        template = self.env.ref("membook_membership.mail_template_membership_invoice")
+        self.assertFalse(
+            template._has_unsafe_expression_template_qweb(template.body_html, "account.move")
+        )
+        self.env["res.lang"]._activate_lang("fi_FI")
+        self.env["res.lang"]._activate_lang("sv_SE")
+        template.with_context(lang="fi_FI").body_html = template.body_html.replace(
+            "Here is your membership fee invoice", "Tässä jäsenmaksulaskusi"
+        )
+        self.member_a.lang = "fi_FI"
+        self.member_other.lang = "sv_SE"
+        run = self._run()
+        run.action_start()
+        self._process_runs()
+        for member, words in (
+            (self.member_a, ["Tässä jäsenmaksulaskusi", "Katso ja maksa verkossa"]),
+            (self.member_other, ["Visa och betala online"]),
+        ):
+            move = run.line_ids.filtered(lambda line, m=member: line.partner_id == m).move_id
+            body = self.env["mail.mail"].search([("res_id", "=", move.id)]).body_html
+            lang_env = self.env(context={"lang": member.lang})
+            for text in (
+                *words,
+                member.name,
+                move.name,
+                move.payment_reference,
+                format_amount(lang_env, 60.0, move.currency_id),
+                format_date(lang_env, move.invoice_date_due),
+                f'href="{move.get_base_url()}{move.get_portal_url()}"',
+            ):
+                self.assertIn(text, body)
 
     def test_organisation_subtree(self):
         run = self._run(organisation_ids=[(6, 0, self.club.ids)])
