@@ -201,13 +201,20 @@ class AccountMove(models.Model):
             vals_list += [
                 {
                     "move_line_id": line.id,
+                    "move_id": line.move_id.id,
+                    "company_id": line.company_id.id,
+                    "product_id": line.product_id.id,
                     "sequence": index,
                     "organisation_id": organisation.id,
                     "amount": float(from_cents(cents)),
                 }
                 for index, (organisation, cents) in enumerate(parts)
             ]
-        self.env["membook.fee.split"].sudo().create(vals_list)
+        # Plain rows nothing depends on as they are created: one COPY for the whole batch (a
+        # billing run records three a member).
+        insert_rows(self.env["membook.fee.split"].sudo(), vals_list)
+        lines.invalidate_recordset(["membook_split_ids"])
+        self.invalidate_recordset(["membook_split_ids"])
 
     # ------------------------------------------------------------------
     # Billing runs: copies of an invoice Odoo made
@@ -429,7 +436,11 @@ class AccountMove(models.Model):
             for records in created:
                 records.modified(list(records._fields), create=True)
             self.env.flush_all()
-        partners._increase_rank("customer_rank")
+        # The customer rank, as Odoo's posting raises it (_increase_rank): members at 0 now, in
+        # one write rather than one each; the others after commit, as Odoo does.
+        first_time = partners.sudo().filtered(lambda partner: not partner.customer_rank)
+        first_time.write({"customer_rank": 1})
+        (partners - first_time)._increase_rank("customer_rank")
         copies._membook_record_splits()
         return copies
 
