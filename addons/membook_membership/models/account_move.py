@@ -343,6 +343,8 @@ class AccountMove(models.Model):
             CREATE TEMP TABLE IF NOT EXISTS membook_copy_map (
                 copy_no integer, kind varchar, old_id integer, new_id integer
             ) ON COMMIT DELETE ROWS;
+            CREATE INDEX IF NOT EXISTS membook_copy_map_lookup
+                ON membook_copy_map (kind, copy_no, old_id);
             CREATE TEMP TABLE IF NOT EXISTS membook_copy_values (
                 copy_no integer PRIMARY KEY, move_id integer, partner_id integer,
                 name varchar, sequence_number integer, access_token varchar,
