@@ -248,23 +248,37 @@ class MembookBillingRun(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=None):
-        """Invoice, then e-mail, the members of running runs, one committed batch at a time."""
+        """Invoice and e-mail the members of running runs, one committed batch at a time.
+
+        Invoicing and e-mailing take turns, a batch each: invoicing holds the journal's
+        numbering from posting until commit, so that a second copy of this action (see
+        CONFIGURE) e-mails while the first invoices instead of waiting for it.
+        """
         Line = self.env["membook.billing.run.line"]
         Cron = self.env["ir.cron"]
         batch_size = batch_size or int(
             self.env["ir.config_parameter"].sudo().get_param("membook.billing_batch_size", 200)
         )
-        for step, states in (("invoice", ["pending"]), ("send", ["invoiced"])):
-            domain = [("run_id.state", "=", "running"), ("state", "in", states)]
-            if step == "send":
-                domain.append(("run_id.send_email", "=", True))
-            Cron._commit_progress(remaining=Line.search_count(domain))
-            while True:
+        running = [("run_id.state", "=", "running")]
+        to_send = [*running, ("run_id.send_email", "=", True)]
+        steps = (
+            ("invoice", [*running, ("state", "=", "pending")]),
+            ("send", [*to_send, ("state", "=", "invoiced")]),
+        )
+        Cron._commit_progress(
+            remaining=Line.search_count(steps[0][1])
+            + Line.search_count([*to_send, ("state", "in", ("pending", "invoiced"))])
+        )
+        worked = True
+        while worked:
+            worked = False
+            for step, domain in steps:
                 if step == "invoice":
                     analyze_when_stale(self.env, "account_move")
                 lines = lock_next_batch(Line, domain, batch_size)
                 if not lines:
-                    break
+                    continue
+                worked = True
                 done = lines._invoice() if step == "invoice" else lines._send()
                 if not Cron._commit_progress(done):
                     return
