@@ -293,8 +293,12 @@ class AccountMove(models.Model):
             if value and len(value) > 2
         }
         allowed = {
-            "account_move": {"name", "payment_reference", "membook_reference_key"}
-            | {"invoice_partner_display_name"},
+            "account_move": {
+                "name",
+                "payment_reference",
+                "membook_reference_key",
+                "invoice_partner_display_name",
+            },
             "account_move_line": {"move_name", "name"},
         }
         for table, ids in (("account_move", self.ids), ("account_move_line", self.line_ids.ids)):
