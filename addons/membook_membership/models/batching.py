@@ -4,8 +4,12 @@ import datetime
 import io
 from decimal import Decimal
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo.tools import SQL
 
+# How many times lock_next_batch tries to lock a batch before giving up.
+LOCK_ATTEMPTS = 5
 # What copy_rows writes as text, and how PostgreSQL reads it back.
 COPY_TYPES = (str, int, float, Decimal, datetime.date, bool)
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -13,17 +17,32 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 
 def lock_next_batch(model, domain, limit):
     """Lock and return up to ``limit`` records of ``domain``, in id order, that no other
-    transaction holds.
+    transaction holds. Called at the start of a transaction: see below.
 
     Several copies of a scheduled action can run at once (Odoo runs each in one cron worker at
     a time): each takes the next rows nobody holds (``FOR UPDATE SKIP LOCKED``) instead of the
     same first page, which another may have locked, so none stops early while work is left and
     none waits on another.
+
+    A copy that commits a batch between the start of this transaction and the lock changes
+    rows this transaction's snapshot still sees as free: PostgreSQL refuses to lock them (a
+    serialization failure). This transaction has done nothing yet, so it is rolled back and the
+    lock taken again in a new one, which sees the other's work.
     """
     query = model._search(domain, order="id")
     query.limit = limit
     sql = SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(), SQL.identifier(model._table))
-    return model.browse([row[0] for row in model.env.execute_query(sql)])
+    cr = model.env.cr
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            # Not logged as a failed query: the conflict is expected, and handled.
+            cr.execute(sql, log_exceptions=False)
+            return model.browse([row[0] for row in cr.fetchall()])
+        except TransactionRollbackError:
+            if attempt == LOCK_ATTEMPTS:
+                raise
+            cr.rollback()
+    raise AssertionError("unreachable")
 
 
 def insert_rows(model, vals_list):

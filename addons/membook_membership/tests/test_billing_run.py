@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import format_amount, format_date, mute_logger
+from odoo.tools import SQL, format_amount, format_date, mute_logger
 
 from odoo.addons.membook_membership.models.batching import analyze_when_stale
 from odoo.addons.membook_membership.models.membook_billing_run import (
@@ -165,6 +165,55 @@ class TestBillingRun(MembookBillingCommon):
         invoices = self._invoices()
         self.assertEqual(len(invoices), 3)
         self.assertEqual(len(invoices.partner_id), 3, "nobody billed twice")
+
+    def test_batch_locked_after_another_copy_committed_is_taken_again(self):
+        """A copy of the scheduled action that commits a batch between the start of this one's
+        transaction and its lock makes PostgreSQL refuse the lock (a serialization failure);
+        one test transaction cannot produce that, so it is raised here. The transaction is
+        rolled back and the lock taken again: the run ends with every member billed once. A
+        lock refused every time fails the run and leaves the members to the next one."""
+        from psycopg2.errors import SerializationFailure
+
+        from odoo.sql_db import Cursor
+
+        from ..models.batching import LOCK_ATTEMPTS
+
+        original = Cursor.execute
+        refused = []
+
+        def refuse(times):
+            def execute(cr, query, params=None, log_exceptions=True):
+                code = query.code if isinstance(query, SQL) else str(query)
+                taking = "SKIP LOCKED" in code and "membook_billing_run_line" in code
+                if taking and len(refused) < times:
+                    refused.append(log_exceptions)
+                    raise SerializationFailure("could not serialize access")
+                return original(cr, query, params, log_exceptions)
+
+            return patch.object(Cursor, "execute", execute)
+
+        run = self._run()
+        run.action_start()
+        with refuse(2):
+            self._process_runs(max_runs=1)
+        self.assertEqual(refused, [False, False], "refused twice, not logged as a failed query")
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(run.line_ids.move_id), 3)
+        self.assertEqual(len(run.line_ids.move_id.partner_id), 3)
+
+        late = self.env["res.partner"].create(
+            {"name": "Late Joiner", "is_member": True, "member_organisation_id": self.club.id}
+        )
+        later = self._run()
+        later.action_start()
+        refused.clear()
+        with refuse(10**6), mute_logger("odoo.addons.base.models.ir_cron"):
+            self._process_runs(max_runs=1)
+        self.assertEqual(len(refused), LOCK_ATTEMPTS)
+        self.assertEqual(later.line_ids.partner_id, late)
+        self.assertEqual(later.line_ids.state, "pending")
+        self._process_runs()
+        self.assertEqual(later.state, "done")
 
     def test_failing_member_is_reported_not_blocking(self):
         original = MembookBillingRunLine._create_invoices
