@@ -173,8 +173,10 @@ def run_workers(env, script: str, database: str, count: int) -> float:
     for proc in procs:
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    for proc in procs:
-        proc.wait()
+    failed = [index for index, proc in enumerate(procs) if proc.wait()]
+    if failed:
+        # The others may have finished the work: figures would pass for this many workers'.
+        sys.exit(f"worker process(es) {failed} failed: the figures would not be for {count}")
     env.cr.rollback()
     env.invalidate_all()
     print(f"{count} worker processes loaded and warmed in {ready_s:.1f} s (not counted)")
