@@ -4,7 +4,7 @@
     "name": "Membership Billing (Nordic)",
     "summary": "Member register, organisation hierarchy, fee splits, billing runs, "
     "reference payments and weekly settlements",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Membership",
     "website": "https://github.com/nordic-billing/nordic-billing",
     "author": "Nordic Billing contributors",
