@@ -11,9 +11,8 @@ from odoo.addons.membook_membership.models.account_move import AccountMove
 from .common import MembookBillingCommon
 
 # Columns that differ between two members' invoices whatever the path: the record's own id, the
-# invoice's number (checked apart, with the
-# whole numbering), and the time of the transaction that wrote the row (the two runs commit
-# apart); every other one is compared, mapped.
+# invoice's number (checked apart, with the whole numbering), and the time of the transaction
+# that wrote the row (the two runs commit apart); every other one is compared, mapped.
 NOT_COMPARED = {
     "id",
     "sequence_number",
