@@ -273,6 +273,8 @@ class MembookBillingRun(models.Model):
         while worked:
             worked = False
             for step, domain in steps:
+                # Statistics of the lines the run just recorded, and of the invoices it adds.
+                analyze_when_stale(self.env, "membook_billing_run_line")
                 if step == "invoice":
                     analyze_when_stale(self.env, "account_move")
                 lines = lock_next_batch(Line, domain, batch_size)
@@ -342,6 +344,9 @@ class MembookBillingRunLine(models.Model):
     _run_partner_uniq = models.UniqueIndex(
         "(run_id, partner_id)", "A member appears once in a billing run."
     )
+    # The scheduled action takes the next lines to invoice or e-mail in id order: without this,
+    # it would read past every line already done, more at each batch of a large run.
+    _todo_idx = models.Index("(state, id) WHERE state IN ('pending', 'invoiced')")
 
     def _invoice_vals(self, products, amounts=None):
         """Values of this member's invoice; ``amounts`` (from the run's _fee_line_amounts) gives
