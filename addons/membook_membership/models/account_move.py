@@ -12,6 +12,7 @@ from nordic_billing.allocation import AllocationLine, from_cents, to_cents
 from nordic_billing.references import normalise_for_matching
 
 from .batching import insert_rows, next_ids
+from .registry_checks import overriding_modules, stored_dependents
 
 CENT = Decimal("0.01")
 
@@ -223,32 +224,33 @@ class AccountMove(models.Model):
     def _membook_copy_blocker(self):
         """Why no invoice can be copied with the modules installed (then Odoo makes each), or
         None. Checks the registry against what the copy knows (COPY_KNOWN_*)."""
-        registry = self.env.registry
-        sources = [
-            self._fields[name]
-            for name in (
-                "partner_id",
-                "commercial_partner_id",
-                "partner_shipping_id",
-                "name",
-                "payment_reference",
-                "access_token",
+        env = self.env
+        dependents = (
+            stored_dependents(
+                env,
+                self._name,
+                [
+                    "partner_id",
+                    "commercial_partner_id",
+                    "partner_shipping_id",
+                    "name",
+                    "payment_reference",
+                    "access_token",
+                ],
             )
-        ]
-        sources += [self.env["account.move.line"]._fields[name] for name in ("partner_id", "name")]
-        sources += list(self.env["res.partner"]._fields.values())
-        dependents = {
-            f"{dependent.model_name}.{dependent.name}"
-            for field in sources
-            for dependent in registry.get_dependent_fields(field)
-            if dependent.store and dependent.model_name in ("account.move", "account.move.line")
+            | stored_dependents(env, "account.move.line", ["partner_id", "name"])
+            | stored_dependents(env, "res.partner", list(env["res.partner"]._fields))
+        )
+        copied = {
+            dependent
+            for dependent in dependents
+            if dependent.rsplit(".", 1)[0] in ("account.move", "account.move.line")
         }
-        if unknown := dependents - COPY_KNOWN_DEPENDENTS:
+        if unknown := copied - COPY_KNOWN_DEPENDENTS:
             return f"stored fields depend on the member: {', '.join(sorted(unknown))}"
         for (model, method), known in COPY_KNOWN_OVERRIDES.items():
-            for cls in type(self.env[model]).__mro__:
-                module = getattr(cls, "_module", None)
-                if module and method in vars(cls) and module not in known:
+            for module in overriding_modules(env, model, method):
+                if module not in known:
                     return f"{module} overrides {model}.{method}"
         return None
 

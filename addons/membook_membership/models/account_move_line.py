@@ -5,6 +5,7 @@ from odoo.tools import SQL
 
 from .account_move import _cents
 from .batching import copy_rows, next_ids
+from .registry_checks import overriding_modules, stored_dependents
 
 # What the set-based reconciliation of a bank day writes itself on journal items; the ORM then
 # recomputes whatever depends on them (invoice amounts and payment state, membership state...).
@@ -174,35 +175,22 @@ class AccountMoveLine(models.Model):
     def _membook_reconcile_hooks(self):
         """The methods to call after creating partials in SQL, or None when an override of
         the reconciliation is not known (then only Odoo's path is safe)."""
-        registry = self.env.registry
-
-        def stored_dependents(model, names):
-            fields_ = [self.env[model]._fields[name] for name in names]
-            return {
-                f"{dependent.model_name}.{dependent.name}"
-                for field in fields_
-                for dependent in registry.get_dependent_fields(field)
-                if dependent.store
-            }
-
         Partial, Full = self.env["account.partial.reconcile"], self.env["account.full.reconcile"]
+        env = self.env
         dependents = (
             stored_dependents(
-                self._name, [*RECONCILE_FIELDS, "matched_debit_ids", "matched_credit_ids"]
+                env, self._name, [*RECONCILE_FIELDS, "matched_debit_ids", "matched_credit_ids"]
             )
-            | stored_dependents(Partial._name, list(Partial._fields))
-            | stored_dependents(Full._name, list(Full._fields))
+            | stored_dependents(env, Partial._name, list(Partial._fields))
+            | stored_dependents(env, Full._name, list(Full._fields))
         )
-        dependents -= stored_dependents("account.move", MOVE_FIELDS)
+        dependents -= stored_dependents(env, "account.move", MOVE_FIELDS)
         dependents -= {f"account.move.{name}" for name in MOVE_FIELDS}
         if not dependents <= KNOWN_DEPENDENTS:
             return None
         hooks = []
         for (model, method), known in KNOWN_OVERRIDES.items():
-            for cls in type(self.env[model]).__mro__:
-                module = getattr(cls, "_module", None)
-                if not module or method not in vars(cls):
-                    continue
+            for module in overriding_modules(env, model, method):
                 if module not in known:
                     return None
                 if known[module]:

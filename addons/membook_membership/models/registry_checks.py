@@ -1,0 +1,25 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What the set-based paths (bank day reconciliation, invoice copies) check in the registry
+before writing in SQL what Odoo's methods would: they know the stored fields and the overrides
+of the modules they were written against, and leave any other to Odoo's path."""
+
+
+def stored_dependents(env, model, names):
+    """``model.field`` of each stored field depending on the fields ``names`` of ``model``."""
+    registry = env.registry
+    return {
+        f"{dependent.model_name}.{dependent.name}"
+        for name in names
+        for dependent in registry.get_dependent_fields(env[model]._fields[name])
+        if dependent.store
+    }
+
+
+def overriding_modules(env, model, method):
+    """The modules whose classes of ``model`` define ``method``, the last installed first."""
+    return [
+        cls._module
+        for cls in type(env[model]).__mro__
+        if getattr(cls, "_module", None) and method in vars(cls)
+    ]
