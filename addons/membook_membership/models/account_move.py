@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL, format_amount, format_date
 
 from nordic_billing import allocation
@@ -452,11 +452,11 @@ class AccountMove(models.Model):
         copies._membook_record_splits()
         return copies
 
-    def _membook_copy_table(self, table, written):
-        """Copy the rows of ``table`` listed in membook_copy_map, one per copy: ``written``
-        gives the columns written for each copy (from membook_copy_values ``v`` and the copied
-        row ``p``); references to a mapped table (the member, the invoice, its items...) follow
-        the map; every other column is copied."""
+    @api.model
+    @tools.ormcache("table")
+    def _membook_copy_layout(self, table):
+        """(columns, ((column, mapped table it references), ...)) of ``table``, as a copy
+        writes it; read from the database once per registry, not once per copy."""
         cr = self.env.cr
         cr.execute(
             """
@@ -469,13 +469,21 @@ class AccountMove(models.Model):
             [table],
         )
         mapped = {"res_partner", *COPY_TABLES}
-        references = {column: target for column, target in cr.fetchall() if target in mapped}
+        references = tuple((column, target) for column, target in cr.fetchall() if target in mapped)
         cr.execute(
             "SELECT column_name FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
             [table],
         )
-        columns = [row[0] for row in cr.fetchall()]
+        return tuple(row[0] for row in cr.fetchall()), references
+
+    def _membook_copy_table(self, table, written):
+        """Copy the rows of ``table`` listed in membook_copy_map, one per copy: ``written``
+        gives the columns written for each copy (from membook_copy_values ``v`` and the copied
+        row ``p``); references to a mapped table (the member, the invoice, its items...) follow
+        the map; every other column is copied."""
+        columns, references = self._membook_copy_layout(table)
+        references = dict(references)
         values = []
         for column in columns:
             if column == "id":
@@ -495,7 +503,7 @@ class AccountMove(models.Model):
                 )
             else:
                 values.append(SQL("p.%s", SQL.identifier(column)))
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (%s) SELECT %s FROM membook_copy_map m"
                 " JOIN %s p ON p.id = m.old_id JOIN membook_copy_values v ON v.copy_no = m.copy_no"

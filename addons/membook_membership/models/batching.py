@@ -33,7 +33,8 @@ def lock_next_batch(model, domain, limit):
     query.limit = limit
     sql = SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(), SQL.identifier(model._table))
     cr = model.env.cr
-    for attempt in range(1, LOCK_ATTEMPTS + 1):
+    attempt = 1
+    while True:
         try:
             # Not logged as a failed query: the conflict is expected, and handled.
             cr.execute(sql, log_exceptions=False)
@@ -41,8 +42,8 @@ def lock_next_batch(model, domain, limit):
         except TransactionRollbackError:
             if attempt == LOCK_ATTEMPTS:
                 raise
+            attempt += 1
             cr.rollback()
-    raise AssertionError("unreachable")
 
 
 def insert_rows(model, vals_list):
