@@ -7,8 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.tools import SQL, format_amount, format_date
 
-from nordic_billing import allocation
-from nordic_billing.allocation import AllocationLine, from_cents, to_cents
+from nordic_billing.allocation import from_cents, to_cents
 from nordic_billing.references import normalise_for_matching
 
 from .batching import insert_rows, next_ids
@@ -135,7 +134,10 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        posted.filtered(lambda move: move.move_type == "out_invoice")._membook_record_splits()
+        # Credit notes too: refunding one takes its shares back as it splits them.
+        posted.filtered(
+            lambda move: move.move_type in ("out_invoice", "out_refund")
+        )._membook_record_splits()
         return posted
 
     def _membook_mark_sent(self):
@@ -515,95 +517,3 @@ class AccountMove(models.Model):
                 table,
             )
         )
-
-    @api.model
-    def _membook_allocate_many(self, items):
-        """Allocate amounts paid on invoices to the beneficiaries of their fees.
-
-        ``items`` is ``[(invoice, amount Decimal, date, bank payment or None)]``, in payment
-        order (an invoice may appear more than once). Each amount goes first over the invoice's
-        fee lines, pro rata to what each still has due, then over each line's recorded split;
-        lines without a split stay with the operator. What was allocated before counts as paid.
-        Three reads and one insert for the whole batch, whatever its size (a bank day books tens
-        of thousands). Returns the allocations created.
-        """
-        Allocation = self.env["membook.allocation"].sudo()
-        invoice_ids = list({invoice.id for invoice, *_rest in items})
-        if not invoice_ids:
-            return Allocation
-        for model in ("account.move", "account.move.line", "membook.fee.split", Allocation._name):
-            self.env[model].flush_model()
-        cr = self.env.cr
-        before_line, before_target = {}, {}  # cents by line id / by (line id, beneficiary)
-        cr.execute(
-            "SELECT move_line_id, organisation_id, amount FROM membook_allocation"
-            " WHERE invoice_id = ANY(%s)",
-            [invoice_ids],
-        )
-        for line_id, organisation_id, amount in cr.fetchall():
-            cents = _cents(amount)
-            before_line[line_id] = before_line.get(line_id, 0) + cents
-            key = (line_id, organisation_id or 0)
-            before_target[key] = before_target.get(key, 0) + cents
-        cr.execute(
-            """
-            SELECT line.id, line.move_id, line.product_id, line.price_total, move.company_id
-              FROM account_move_line line
-              JOIN account_move move ON move.id = line.move_id
-             WHERE line.move_id = ANY(%s) AND line.display_type = 'product'
-               AND line.price_total > 0
-             ORDER BY line.id
-            """,
-            [invoice_ids],
-        )
-        fee_lines, company_of = {}, {}  # fee lines by invoice id; company by invoice id
-        product_of = {}
-        for line_id, move_id, product_id, price_total, company_id in cr.fetchall():
-            fee_lines.setdefault(move_id, []).append(AllocationLine(line_id, _cents(price_total)))
-            company_of[move_id] = company_id
-            product_of[line_id] = product_id
-        cr.execute(
-            "SELECT move_line_id, organisation_id, amount FROM membook_fee_split"
-            " WHERE move_line_id = ANY(%s) ORDER BY move_line_id, sequence, id",
-            [list(product_of)],
-        )
-        splits = {}
-        for line_id, organisation_id, amount in cr.fetchall():
-            splits.setdefault(line_id, []).append(
-                AllocationLine(organisation_id or 0, _cents(amount))
-            )
-        today = fields.Date.context_today(self)
-        vals_list = []
-        for invoice, amount, date, bank_payment in items:
-            line_targets = fee_lines.get(invoice.id)
-            if not line_targets or amount <= 0:
-                continue
-            paid_before = {t.beneficiary: before_line.get(t.beneficiary, 0) for t in line_targets}
-            due = sum(t.cents for t in line_targets) - sum(paid_before.values())
-            cents = min(to_cents(amount), max(due, 0))
-            if not cents:
-                continue
-            line_cents = {t.beneficiary: t.cents for t in line_targets}
-            for part in allocation.allocate(cents, line_targets, paid_before):
-                line_id = part.beneficiary
-                targets = splits.get(line_id) or [AllocationLine(0, line_cents[line_id])]
-                before = {
-                    t.beneficiary: before_target.get((line_id, t.beneficiary), 0) for t in targets
-                }
-                for share in allocation.allocate(part.cents, targets, before):
-                    before_line[line_id] = before_line.get(line_id, 0) + share.cents
-                    key = (line_id, share.beneficiary)
-                    before_target[key] = before_target.get(key, 0) + share.cents
-                    vals_list.append(
-                        {
-                            "company_id": company_of[invoice.id],
-                            "date": date or today,
-                            "organisation_id": share.beneficiary or None,
-                            "product_id": product_of[line_id],
-                            "amount": float(from_cents(share.cents)),
-                            "invoice_id": invoice.id,
-                            "move_line_id": line_id,
-                            "bank_payment_id": bank_payment.id if bank_payment else None,
-                        }
-                    )
-        return insert_rows(Allocation, vals_list)

@@ -60,6 +60,7 @@ KNOWN_OVERRIDES = {
     ("account.partial.reconcile", "create"): {
         "account": None,
         "collection_connector": "_collection_mark_cases",
+        "membook_membership": "_membook_allocate",
     },
     ("account.full.reconcile", "create"): {"account": None},
     ("account.move.line", "_reconcile_plan_with_sync"): {"account": None},

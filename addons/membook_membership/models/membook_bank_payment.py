@@ -102,6 +102,7 @@ class MembookBankPayment(models.Model):
         "account.move.line",
         string="Journal item",
         readonly=True,
+        index="btree_not_null",
         help="The item that credits the payer for this payment, reconciled with the invoices.",
     )
     reverses_id = fields.Many2one("membook.bank.payment", string="Reverses", readonly=True)
@@ -369,21 +370,6 @@ class MembookBankPayment(models.Model):
         ]
         for payment, decision, _lines in queued:
             payer[payment] = (unidentified.id, decision.partner_id or None)
-        # Allocate first: numbering the day entries locks the journal's numbers until commit,
-        # and other workers' batches wait for that; what needs no entry is done before.
-        Move = self.env["account.move"]
-        Move._membook_allocate_many(
-            [
-                (
-                    Move.browse(facts[alloc.item_id]["move_id"]),
-                    alloc.amount,
-                    payment.payment_date or payment.booking_date,
-                    payment,
-                )
-                for payment, decision, _lines in matched
-                for alloc in decision.allocations
-            ]
-        )
         # The invoices' side of the reconciliation, before booking too; the payments' items
         # are then booked reconciled.
         AccountMoveLine = self.env["account.move.line"]
@@ -732,8 +718,11 @@ class MembookBankPayment(models.Model):
             lambda line: line.account_id == self.statement_line_id.journal_id.suspense_account_id
         )
         if original_counterparts:
-            # Reopen the invoices, then settle the original payment with this correction.
-            original_counterparts.remove_move_reconcile()
+            # Reopen the invoices (which reverses the allocations, as of the correction's
+            # date), then settle the original payment with this correction.
+            original_counterparts.with_context(
+                membook_allocation_date=self.payment_date or self.booking_date
+            ).remove_move_reconcile()
             reversal_line.write(
                 {
                     "account_id": original_counterparts[:1].account_id.id,
@@ -741,7 +730,6 @@ class MembookBankPayment(models.Model):
                 }
             )
             self.env["account.move.line"]._reconcile_plan([original_counterparts | reversal_line])
-        original.allocation_ids._reverse(self)
         original.write({"state": "reversed", "reversed_by_id": self.id})
         self.write({"reverses_id": original.id, "invoice_ids": [(6, 0, original.invoice_ids.ids)]})
 
@@ -825,20 +813,13 @@ class MembookBankPayment(models.Model):
             )
             st_line.partner_id = partner
         suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})
-        residual_before = {move: _decimal(move.amount_residual) for move in invoices}
+        # Known before reconciling: the allocations link to this payment through its item.
+        self.counterpart_line_id = suspense
         self.env["account.move.line"]._reconcile_plan([suspense | receivables])
-        date = self.payment_date or self.booking_date
-        self.env["account.move"]._membook_allocate_many(
-            [
-                (move, residual_before[move] - _decimal(move.amount_residual), date, self)
-                for move in invoices
-            ]
-        )
         self.write(
             {
                 "state": "assigned",
                 "partner_id": partner.id,
-                "counterpart_line_id": suspense.id,
                 "invoice_ids": [(6, 0, invoices.ids)],
                 "assigned_by_id": self.env.user.id,
                 "assigned_at": fields.Datetime.now(),
