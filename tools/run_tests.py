@@ -117,8 +117,9 @@ def our_addons() -> list[str]:
 
 
 # Installed in the template for the tests only, never dependencies: the Finnish and Norwegian
-# localisations bring the `fi`, `fi_rf` and KID reference models the billing tests check.
-TEMPLATE_EXTRAS = ["l10n_fi", "l10n_no"]
+# localisations bring the `fi`, `fi_rf` and KID reference models the billing tests check;
+# payment_demo, Odoo's test payment provider, pays a fee online in the money-flow test.
+TEMPLATE_EXTRAS = ["l10n_fi", "l10n_no", "payment_demo"]
 
 
 def upstream_dependencies(addons: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ from . import membook_bank_file
 from . import membook_bank_payment
 from . import membook_billing_run
 from . import membook_fee_split
+from . import membook_ledger_booking
 from . import membook_organisation
 from . import membook_organisation_level
 from . import membook_settlement

@@ -80,6 +80,9 @@ class AccountMove(models.Model):
         "membook.billing.run", string="Billing run", index="btree_not_null", copy=False
     )
     membook_split_ids = fields.One2many("membook.fee.split", "move_id", string="Fee split")
+    membook_allocation_count = fields.Integer(
+        string="Allocations", compute="_compute_membook_allocation_count"
+    )
     membook_reference_key = fields.Char(
         string="Reference key",
         compute="_compute_membook_reference_key",
@@ -110,6 +113,25 @@ class AccountMove(models.Model):
                 else False
             )
 
+    def _compute_membook_allocation_count(self):
+        Allocation = self.env["membook.allocation"].sudo()
+        for move in self:
+            move.membook_allocation_count = Allocation.search_count(
+                ["|", ("invoice_id", "=", move.id), ("counterpart_move_id", "=", move.id)]
+            )
+
+    def action_view_membook_allocations(self):
+        """The allocations of this fee document, or of the fees this entry paid."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Allocations"),
+            "res_model": "membook.allocation",
+            "view_mode": "list,pivot",
+            "domain": ["|", ("invoice_id", "=", self.id), ("counterpart_move_id", "=", self.id)],
+            "context": {"create": False},
+        }
+
     @api.depends_context("lang")
     @api.depends("amount_total", "currency_id", "invoice_date_due", "access_token")
     def _compute_membook_mail_values(self):
@@ -139,6 +161,19 @@ class AccountMove(models.Model):
             lambda move: move.move_type in ("out_invoice", "out_refund")
         )._membook_record_splits()
         return posted
+
+    def button_draft(self):
+        # The shares of a fee invoice taken back to draft leave the transit account now: its
+        # lines, and their splits, may change before it is posted again.
+        booked = self.filtered(
+            lambda move: move.state == "posted" and move.move_type in ("out_invoice", "out_refund")
+        )
+        res = super().button_draft()
+        Booking = self.env["membook.ledger.booking"]
+        for company, moves in booked.grouped("company_id").items():
+            if Booking._ready(company):
+                Booking._book_shares(company, moves)
+        return res
 
     def _membook_mark_sent(self):
         """Mark these invoices sent, as Odoo does on sending them, in one statement.
@@ -188,7 +223,7 @@ class AccountMove(models.Model):
         )
         if not lines:
             return
-        levels = self.env["product.template"]._membook_levels()
+        levels = self.env["product.template"].sudo()._membook_levels()
         # The members of one club share their split: resolve it once per fee, club and amount.
         splits = {}
         vals_list = []

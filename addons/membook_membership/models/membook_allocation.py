@@ -97,6 +97,14 @@ class MembookAllocation(models.Model):
     reversed_id = fields.Many2one(
         "membook.allocation", string="Reverses", readonly=True, index="btree_not_null"
     )
+    ledger_move_id = fields.Many2one(
+        "account.move",
+        string="Booked in",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The entry that moved this amount to what is due to the organisation.",
+    )
 
     # ------------------------------------------------------------------
     # The engine

@@ -84,7 +84,9 @@ class MembookBankFile(models.Model):
         new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments, record)
         paid = self.env["membook.settlement"]
         for transfer in bank_file.outgoing:
-            paid |= paid._match_payout(transfer.reference, transfer.amount, transfer.booking_date)
+            paid |= paid._match_payout(
+                transfer.reference, transfer.amount, transfer.booking_date, journal=journal
+            )
         record.write(
             {"new_count": len(new), "duplicate_count": duplicates, "payout_count": len(paid)}
         )

@@ -30,3 +30,11 @@ class MembookFeeSplit(models.Model):
         help="Empty: the share stays with the operator company.",
     )
     amount = fields.Monetary(required=True)
+    shares_move_id = fields.Many2one(
+        "account.move",
+        string="Booked in",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The entry that moved this share to the shares billed for organisations.",
+    )

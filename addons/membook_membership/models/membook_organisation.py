@@ -143,6 +143,10 @@ class MembookOrganisation(models.Model):
             for organisation in chain
         ]
 
+    def action_settle_now(self):
+        """Settle these organisations now, whatever the company's settlement day."""
+        return self.env["membook.settlement"].action_settle_now(self)
+
     def action_view_members(self):
         self.ensure_one()
         return {

@@ -1,13 +1,21 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import payouts
 from nordic_billing.references import FI, normalise_for_matching
+
+_logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+
+
+def _money(value):
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 class MembookSettlement(models.Model):
@@ -44,7 +52,29 @@ class MembookSettlement(models.Model):
     )
     allocation_ids = fields.One2many("membook.allocation", "settlement_id", readonly=True)
     line_ids = fields.One2many("membook.settlement.line", "settlement_id", readonly=True)
-    amount_total = fields.Monetary(compute="_compute_amount_total", store=True)
+    amount_total = fields.Monetary(string="Allocated", compute="_compute_amount_total", store=True)
+    payment_count = fields.Integer(
+        string="Payments", readonly=True, help="Payments of fees this settlement pays for."
+    )
+    service_fee = fields.Monetary(
+        readonly=True,
+        copy=False,
+        help="The operator's service fee, deducted when the settlement is confirmed.",
+    )
+    amount_payable = fields.Monetary(
+        string="To pay out", compute="_compute_amount_payable", store=True
+    )
+    fee_move_id = fields.Many2one(
+        "account.move", string="Service fee entry", readonly=True, copy=False
+    )
+    payout_line_id = fields.Many2one(
+        "account.move.line",
+        string="Payout item",
+        readonly=True,
+        copy=False,
+        help="The outstanding payment booked for this settlement by its payout; reconciled by "
+        "the outgoing transfer on the bank statement.",
+    )
     reference = fields.Char(
         readonly=True, copy=False, index="btree_not_null", help="Creditor reference of the payout."
     )
@@ -59,6 +89,11 @@ class MembookSettlement(models.Model):
     def _compute_amount_total(self):
         for settlement in self:
             settlement.amount_total = sum(settlement.allocation_ids.mapped("amount"))
+
+    @api.depends("amount_total", "service_fee")
+    def _compute_amount_payable(self):
+        for settlement in self:
+            settlement.amount_payable = settlement.amount_total - settlement.service_fee
 
     @api.depends("reference")
     def _compute_reference_key(self):
@@ -75,8 +110,9 @@ class MembookSettlement(models.Model):
         return settlements
 
     def _refresh_lines(self):
-        """One line per product: count and total of the allocations."""
+        """One line per product: count and total of the allocations; the number of payments."""
         for settlement in self:
+            settlement.payment_count = len(settlement._paid_with())
             totals = {}
             for allocation in settlement.allocation_ids:
                 count, amount = totals.get(allocation.product_id, (0, 0.0))
@@ -94,6 +130,76 @@ class MembookSettlement(models.Model):
                 ]
             )
 
+    def _action_list(self, model, records, name):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": [("id", "in", records.ids)],
+            "context": {"create": False},
+        }
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self._action_list(
+            "account.move", self.allocation_ids.invoice_id, self.env._("Fee documents")
+        )
+
+    def action_view_bank_payments(self):
+        self.ensure_one()
+        return self._action_list(
+            "membook.bank.payment", self.allocation_ids.bank_payment_id, self.env._("Bank payments")
+        )
+
+    def _paid_with(self):
+        """The payments this settlement pays for: one key per bank payment, else per paying
+        entry and fee document, of its positive allocations not reversed in it."""
+        self.ensure_one()
+        reversed_ids = set(self.allocation_ids.reversed_id.ids)
+        return {
+            (
+                allocation.bank_payment_id.id,
+                0 if allocation.bank_payment_id else allocation.counterpart_move_id.id,
+                0 if allocation.bank_payment_id else allocation.invoice_id.id,
+            )
+            for allocation in self.allocation_ids
+            if allocation.amount > 0 and allocation.id not in reversed_ids
+        }
+
+    def _compute_service_fee(self):
+        """The company's fee for this settlement: per payment and/or a share, in cents, never
+        more than the settlement."""
+        self.ensure_one()
+        company = self.company_id
+        total = _money(self.amount_total)
+        fee = _money(company.membook_service_fee_fixed) * self.payment_count
+        fee += (total * Decimal(str(company.membook_service_fee_percent)) / 100).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        return max(min(fee, total), Decimal(0))
+
+    def _book_service_fee(self):
+        self.ensure_one()
+        company = self.company_id
+        Booking = self.env["membook.ledger.booking"]
+        if not self.service_fee or not Booking._ready(company):
+            return
+        if not company.membook_service_fee_account_id:
+            raise UserError(
+                self.env._("Choose the service fee income account of %s.", company.name)
+            )
+        label = self.env._("Service fee %s", self.name)
+        fee = _money(self.service_fee)
+        self.fee_move_id = Booking._entry(
+            company,
+            label,
+            [
+                (company.membook_due_account_id.id, self.organisation_id.partner_id.id, label, fee),
+                (company.membook_service_fee_account_id.id, None, label, -fee),
+            ],
+        )
+
     def action_confirm(self):
         for settlement in self:
             if settlement.state != "draft":
@@ -109,6 +215,14 @@ class MembookSettlement(models.Model):
                         settlement.organisation_id.name,
                     )
                 )
+            settlement.service_fee = float(settlement._compute_service_fee())
+            if settlement.amount_payable <= 0:
+                raise UserError(
+                    self.env._(
+                        "The service fee takes all of %s: nothing to pay out.", settlement.name
+                    )
+                )
+            settlement._book_service_fee()
             settlement.state = "confirmed"
 
     def action_cancel(self):
@@ -116,8 +230,10 @@ class MembookSettlement(models.Model):
             raise UserError(
                 self.env._("A paid settlement, or one in a payout, cannot be cancelled.")
             )
+        for settlement in self.filtered("fee_move_id"):
+            settlement.fee_move_id._reverse_moves(cancel=True)
         self.allocation_ids.write({"settlement_id": False})
-        self.write({"state": "cancel"})
+        self.write({"state": "cancel", "service_fee": 0.0, "fee_move_id": False})
 
     def action_mark_paid(self):
         self.filtered(lambda s: s.state == "confirmed").write(
@@ -149,17 +265,57 @@ class MembookSettlement(models.Model):
     @api.model
     def _cron_weekly_on(self, today):
         Cron = self.env["ir.cron"]
-        companies = self.env["res.company"].search(
-            [
-                ("membook_settlement_enabled", "=", True),
-                ("membook_settlement_weekday", "=", str(today.weekday())),
-            ]
-        )
+        enabled = self.env["res.company"].search([("membook_settlement_enabled", "=", True)])
+        companies = enabled.filtered(lambda c: c.membook_settlement_weekday == str(today.weekday()))
+        for company in enabled - companies:
+            _logger.info(
+                "Settlements: %s settles on weekday %s, not today (%s): nothing settled; use "
+                "Settle now to settle on another day.",
+                company.name,
+                company.membook_settlement_weekday,
+                today,
+            )
         for company in companies:
-            for organisation in self._organisations_to_settle(company, today):
-                self._settle(company, organisation, today)
-                if not Cron._commit_progress(1):
-                    return
+            self._settle_company(company, today)
+            if not Cron._commit_progress(1):
+                return
+
+    @api.model
+    def _settle_company(self, company, date, organisations=None):
+        """Book the ledger, then settle ``organisations`` (default: every one with something
+        to settle) of ``company`` up to ``date``; returns the settlements made."""
+        self.env["membook.ledger.booking"]._book_all(company)
+        settlements = self.browse()
+        for organisation in self._organisations_to_settle(company, date):
+            if organisations is None or organisation in organisations:
+                settlements |= self._settle(company, organisation, date)
+        return settlements
+
+    @api.model
+    def action_settle_now(self, organisations=None):
+        """Settle now, whatever the weekday: every organisation of the current company, or
+        ``organisations``; says what was settled."""
+        company = self.env.company
+        if not company.membook_settlement_enabled:
+            raise UserError(self.env._("%s does not settle to organisations.", company.name))
+        settlements = self._settle_company(company, fields.Date.context_today(self), organisations)
+        if not settlements:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": self.env._("Settle now"),
+                    "message": self.env._("Nothing to settle: no unsettled allocations."),
+                    "type": "info",
+                },
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Settlements made"),
+            "res_model": self._name,
+            "view_mode": "list,form",
+            "domain": [("id", "in", settlements.ids)],
+        }
 
     @api.model
     def _organisations_to_settle(self, company, date):
@@ -197,21 +353,55 @@ class MembookSettlement(models.Model):
         settlement._refresh_lines()
         return settlement
 
-    def _match_payout(self, reference, amount, date=None):
-        """Mark paid the confirmed settlement paid out with ``reference`` and ``amount``."""
+    @api.model
+    def action_check_books(self):
+        return self.env["membook.ledger.booking"].action_check()
+
+    def _match_payout(self, reference, amount, date=None, journal=None):
+        """Mark paid the confirmed settlement paid out with ``reference`` and ``amount``; with
+        the bank ``journal``, book the outgoing transfer on it, reconciled with the payout's
+        outstanding payment."""
         key = normalise_for_matching(reference)
         settlement = self.search(
             [("reference_key", "=", key), ("state", "=", "confirmed"), ("payout_id", "!=", False)],
             limit=1,
         )
-        if settlement and Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")) == amount:
+        if settlement and _money(settlement.amount_payable) == amount:
             settlement.write(
                 {"state": "paid", "paid_date": date or fields.Date.context_today(self)}
             )
+            if journal and settlement.payout_line_id:
+                settlement._reconcile_transfer(journal, amount, settlement.paid_date)
             if all(s.state == "paid" for s in settlement.payout_id.settlement_ids):
                 settlement.payout_id.state = "paid"
             return settlement
         return self.browse()
+
+    def _reconcile_transfer(self, journal, amount, date):
+        """Book the outgoing transfer of this settlement on ``journal``'s statement and
+        reconcile it with the outstanding payment its payout booked."""
+        self.ensure_one()
+        item = self.payout_line_id
+        if item.reconciled:
+            return
+        st_line = (
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .create(
+                {
+                    "journal_id": journal.id,
+                    "date": date,
+                    "amount": -float(amount),
+                    "payment_ref": self.reference,
+                    "partner_id": self.organisation_id.partner_id.id,
+                }
+            )
+        )
+        suspense = st_line.move_id.line_ids.filtered(
+            lambda line: line.account_id == journal.suspense_account_id
+        )
+        suspense.write({"account_id": item.account_id.id, "partner_id": item.partner_id.id})
+        (suspense | item).reconcile()
 
 
 class MembookSettlementLine(models.Model):
@@ -247,6 +437,13 @@ class MembookPayout(models.Model):
     amount_total = fields.Monetary(compute="_compute_amount_total")
     currency_id = fields.Many2one(related="company_id.currency_id")
     attachment_id = fields.Many2one("ir.attachment", readonly=True, string="Payment file")
+    move_id = fields.Many2one(
+        "account.move",
+        string="Payout entry",
+        readonly=True,
+        copy=False,
+        help="The outgoing payments booked on the client-funds bank journal.",
+    )
     state = fields.Selection(
         [("draft", "Draft"), ("generated", "File ready"), ("paid", "Paid")],
         string="Status",
@@ -254,10 +451,10 @@ class MembookPayout(models.Model):
         required=True,
     )
 
-    @api.depends("settlement_ids.amount_total")
+    @api.depends("settlement_ids.amount_payable")
     def _compute_amount_total(self):
         for payout in self:
-            payout.amount_total = sum(payout.settlement_ids.mapped("amount_total"))
+            payout.amount_total = sum(payout.settlement_ids.mapped("amount_payable"))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -287,7 +484,7 @@ class MembookPayout(models.Model):
                     creditor_name=settlement.organisation_id.name,
                     iban=settlement.bank_account_id.acc_number,
                     bic=settlement.bank_account_id.bank_bic or "",
-                    amount=Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")),
+                    amount=_money(settlement.amount_payable),
                     end_to_end_id=settlement.name,
                     reference=settlement.reference,
                 )
@@ -311,4 +508,68 @@ class MembookPayout(models.Model):
                     "res_id": payout.id,
                 }
             )
+            payout._book()
             payout.state = "generated"
+
+    def _book(self):
+        """Book the outgoing payments: what is due to each organisation is paid, against the
+        outstanding payments account of the payout journal, one item per settlement."""
+        self.ensure_one()
+        company = self.company_id
+        if not self.env["membook.ledger.booking"]._ready(company) or self.move_id:
+            return
+        journal = company.membook_payout_journal_id
+        outstanding = journal.outbound_payment_method_line_ids.payment_account_id[:1]
+        if not outstanding:
+            raise UserError(
+                self.env._(
+                    "Give the outgoing payment method of %s an outstanding payments account.",
+                    journal.display_name,
+                )
+            )
+        lines = []
+        for settlement in self.settlement_ids:
+            partner = settlement.organisation_id.partner_id
+            amount = float(_money(settlement.amount_payable))
+            label = f"{self.name} {settlement.name} {settlement.reference}"
+            lines += [
+                (
+                    0,
+                    0,
+                    {
+                        "account_id": company.membook_due_account_id.id,
+                        "partner_id": partner.id,
+                        "name": label,
+                        "debit": amount,
+                    },
+                ),
+                (
+                    0,
+                    0,
+                    {
+                        "account_id": outstanding.id,
+                        "partner_id": partner.id,
+                        "name": label,
+                        "credit": amount,
+                    },
+                ),
+            ]
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "date": self.execution_date,
+                    "ref": self.name,
+                    "line_ids": lines,
+                }
+            )
+        )
+        move.action_post()
+        self.move_id = move
+        credits = move.line_ids.filtered(lambda line: line.account_id == outstanding)
+        for settlement, item in zip(self.settlement_ids, credits.sorted("id"), strict=True):
+            settlement.payout_line_id = item

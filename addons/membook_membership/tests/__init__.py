@@ -8,3 +8,4 @@ from . import test_security
 from . import test_split
 from . import test_tours
 from . import test_ledger
+from . import test_books

@@ -160,3 +160,67 @@ class MembookBillingCommon(HierarchyMixin, AccountTestInvoicingCommon):
             )
             if not pending:
                 return
+
+
+class BooksMixin:
+    """The books of MembookBillingCommon's company set up as CONFIGURE describes: the transit
+    and due-to-organisations accounts, a 0.50 service fee per payment, the client-funds bank
+    journal with its account, and the organisations' settlement accounts."""
+
+    @classmethod
+    def _setup_books(cls, fee_fixed=0.5, fee_percent=0.0):
+        Account = cls.env["account.account"]
+        cls.transit_account = Account.create(
+            {
+                "name": "Shares billed for organisations",
+                "code": "2891",
+                "account_type": "liability_current",
+            }
+        )
+        cls.due_account = Account.create(
+            {
+                "name": "Due to organisations",
+                "code": "2892",
+                "account_type": "liability_current",
+                "reconcile": True,
+            }
+        )
+        cls.service_fee_account = Account.create(
+            {"name": "Service fees", "code": "3091", "account_type": "income"}
+        )
+        cls.bank_journal = cls.company_data["default_journal_bank"]
+        nordea = cls.env["res.bank"].create({"name": "Nordea", "bic": "NDEAFIHH"})
+        cls.bank_journal.bank_account_id = cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FI1410093000123458",
+                "partner_id": cls.env.company.partner_id.id,
+                "bank_id": nordea.id,
+            }
+        )
+        cls.env.company.write(
+            {
+                "membook_payout_journal_id": cls.bank_journal.id,
+                "membook_ledger_journal_id": cls.company_data["default_journal_misc"].id,
+                "membook_transit_account_id": cls.transit_account.id,
+                "membook_due_account_id": cls.due_account.id,
+                "membook_service_fee_fixed": fee_fixed,
+                "membook_service_fee_percent": fee_percent,
+                "membook_service_fee_account_id": cls.service_fee_account.id,
+            }
+        )
+        for organisation, iban in (
+            (cls.federation, "FI2112345600000785"),
+            (cls.district, "FI5810171000000122"),
+            (cls.club, "FI4950009420028730"),
+        ):
+            organisation.settlement_bank_id = cls.env["res.partner.bank"].create(
+                {"acc_number": iban, "partner_id": organisation.partner_id.id}
+            )
+
+    def _balance(self, account, partner=None):
+        """Credit balance of ``account`` (for ``partner``), posted items only."""
+        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
+        if partner is not None:
+            domain.append(("partner_id", "=", partner.id))
+        lines = self.env["account.move.line"].search(domain)
+        return round(-sum(lines.mapped("balance")), 2)

@@ -1044,3 +1044,6 @@ class TestBankDay(MembookBillingCommon):
         self.assertIn(settlement.name, html)
         self.assertIn(self.fee.name, html)
         self.assertIn(settlement.reference, html)
+        # The payments it pays for: member and invoice of each.
+        self.assertIn(self.member_a.name, html)
+        self.assertIn(self.invoices[self.member_a].name, html)

@@ -556,7 +556,8 @@ class ProcountorBackend(models.Model):
         return [
             SettlementRow(
                 settlement.organisation_id,
-                Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")),
+                # What reached the organisation's bank: the service fee was deducted.
+                Decimal(str(settlement.amount_payable)).quantize(Decimal("0.01")),
                 settlement.paid_date,
                 settlement.name,
             )

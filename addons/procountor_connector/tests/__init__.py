@@ -6,3 +6,4 @@ from . import (
     test_tour,
     test_vouchers,
 )
+from . import test_money_flow

@@ -1,0 +1,123 @@
+# Copyright 2026 Nordic Billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Weekly settlement on a real Odoo 19: every organisation's unsettled allocations.
+
+    python bench/bench_settlement.py [--organisations 500] [--allocations 300000]
+
+Creates ``--organisations`` organisations and ``--allocations`` allocation rows spread over
+them (as a week of paid fees leaves the ledger: positive rows, one reversal in fifty), with the
+books set up (transit and due-to-organisations accounts), then times what the weekly scheduled
+action does on the settlement day: book the allocations (one entry), then one draft settlement
+per organisation with its lines. Then times confirming them all (service fee booked per
+settlement). Prints figures; asserts nothing.
+"""
+
+import datetime as dt
+import random
+import time
+
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate
+
+ensure_odoo_python()
+
+
+def set_up(env, organisations, allocations, rng):
+    from odoo.addons.membook_membership.models.batching import insert_rows
+
+    company = env.company
+    Account = env["account.account"]
+    company.write(
+        {
+            "membook_ledger_journal_id": env["account.journal"]
+            .search([("type", "=", "general"), ("company_id", "=", company.id)], limit=1)
+            .id,
+            "membook_transit_account_id": Account.create(
+                {"name": "Shares billed", "code": "289100", "account_type": "liability_current"}
+            ).id,
+            "membook_due_account_id": Account.create(
+                {
+                    "name": "Due to organisations",
+                    "code": "289200",
+                    "account_type": "liability_current",
+                    "reconcile": True,
+                }
+            ).id,
+            "membook_service_fee_fixed": 0.5,
+            "membook_service_fee_account_id": Account.create(
+                {"name": "Service fees", "code": "309100", "account_type": "income"}
+            ).id,
+        }
+    )
+    level = env["membook.organisation.level"].create({"name": "Club", "code": "CLUB"})
+    orgs = env["membook.organisation"].create(
+        [{"name": f"Club {n:04d}", "level_id": level.id} for n in range(organisations)]
+    )
+    for org in orgs:
+        org.settlement_bank_id = env["res.partner.bank"].create(
+            {"acc_number": f"FI21123456{org.id:08d}", "partner_id": org.partner_id.id}
+        )
+    product = env["product.product"].create({"name": "Membership fee", "type": "service"})
+    day = dt.date(2026, 11, 16)
+    vals_list = []
+    for n in range(allocations):
+        amount = rng.choice((10.0, 25.0, 12.5))
+        vals_list.append(
+            {
+                "company_id": company.id,
+                "date": day + dt.timedelta(days=n % 7),
+                "organisation_id": orgs[n % organisations].id,
+                "product_id": product.id,
+                "amount": -amount if n % 50 == 49 else amount,
+                "invoice_id": None,
+                "move_line_id": None,
+                "partial_id": None,
+                "counterpart_move_id": None,
+                "bank_payment_id": None,
+                "reversed_id": None,
+            }
+        )
+    insert_rows(env["membook.allocation"], vals_list)
+    env.cr.commit()
+    return company
+
+
+def main() -> None:
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--organisations", type=int, default=500)
+    args_parser.add_argument("--allocations", type=int, default=300000)
+    args = args_parser.parse_args()
+    rng = random.Random(2026)
+    with odoo_env(args.database, args.keep) as env:
+        t0 = time.monotonic()
+        company = set_up(env, args.organisations, args.allocations, rng)
+        print(
+            f"set-up: {args.organisations} organisations, {args.allocations} allocations "
+            f"in {time.monotonic() - t0:.1f} s"
+        )
+        Settlement = env["membook.settlement"]
+        day = dt.date(2026, 11, 23)
+        t0 = time.monotonic()
+        env["membook.ledger.booking"]._book_all(company)
+        env.cr.commit()
+        booked_s = time.monotonic() - t0
+        print(f"book the allocations (one entry): {booked_s:.1f} s")
+        t0 = time.monotonic()
+        settlements = Settlement._settle_company(company, day)
+        env.cr.commit()
+        settle_s = time.monotonic() - t0
+        print(
+            f"weekly settlement: {len(settlements)} settlements of {args.allocations} "
+            f"allocations in {settle_s:.1f} s, {rate(len(settlements), settle_s)}"
+        )
+        print(f"settlement day in total (booking + settlements): {booked_s + settle_s:.1f} s")
+        t0 = time.monotonic()
+        settlements.action_confirm()
+        env.cr.commit()
+        confirm_s = time.monotonic() - t0
+        print(f"confirm with the service fee booked: {confirm_s:.1f} s")
+        total = sum(settlements.mapped("amount_total"))
+        print(f"settled {total:,.2f} in {len(settlements)} settlements")
+
+
+if __name__ == "__main__":
+    main()
