@@ -16,7 +16,7 @@ import datetime as dt
 import random
 import time
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, warm_registry
 
 ensure_odoo_python()
 
@@ -85,6 +85,7 @@ def main() -> None:
     args_parser = parser(__doc__)
     args_parser.add_argument("--organisations", type=int, default=500)
     args_parser.add_argument("--allocations", type=int, default=300000)
+    args_parser.add_argument("--profile", action="store_true", help="cProfile the booking")
     args = args_parser.parse_args()
     rng = random.Random(2026)
     with odoo_env(args.database, args.keep) as env:
@@ -94,10 +95,19 @@ def main() -> None:
             f"set-up: {args.organisations} organisations, {args.allocations} allocations "
             f"in {time.monotonic() - t0:.1f} s"
         )
+        warm_registry(env.registry)
         Settlement = env["membook.settlement"]
         day = dt.date(2026, 11, 23)
         t0 = time.monotonic()
-        env["membook.ledger.booking"]._book_all(company)
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.runcall(env["membook.ledger.booking"]._book_all, company)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        else:
+            env["membook.ledger.booking"]._book_all(company)
         env.cr.commit()
         booked_s = time.monotonic() - t0
         print(f"book the allocations (one entry): {booked_s:.1f} s")

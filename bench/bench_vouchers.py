@@ -16,7 +16,7 @@ import datetime as dt
 import random
 import time
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate
+from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, warm_registry
 
 ensure_odoo_python()
 
@@ -51,7 +51,14 @@ def set_up(env, sandbox, organisations, allocations, rng):
         ]
     )
     product = env["product.product"].create(
-        {"name": "Membership fee", "type": "service", "membership": True, "list_price": 60}
+        {
+            "name": "Membership fee",
+            "type": "service",
+            "membership": True,
+            "membership_date_from": dt.date(2026, 1, 1),
+            "membership_date_to": dt.date(2026, 12, 31),
+            "list_price": 60,
+        }
     )
     account = backend.account_ids.filtered(lambda a: a.code == "3000")
     env["procountor.product.mapping"].create(
@@ -94,6 +101,7 @@ def main() -> None:
                 f"set-up: {args.organisations} organisations, {args.allocations} allocations "
                 f"in {time.monotonic() - t0:.1f} s"
             )
+            warm_registry(env.registry)
             t0 = time.monotonic()
             exchanges = backend._procountor_week_vouchers(day)
             env.cr.commit()

@@ -120,6 +120,15 @@ def odoo_env(database: str, keep: bool = False, source: str | None = None):
             )
 
 
+def warm_registry(registry) -> None:
+    """Odoo builds a field's trigger tree the first time the field is modified, and keeps it
+    for the life of the registry: seconds of work a running server has done long before, which
+    a benchmark's figures must not count."""
+    for model in registry.models.values():
+        for field in model._fields.values():
+            registry.get_field_trigger_tree(field)
+
+
 @contextlib.contextmanager
 def worker_env(database: str):
     """An environment on an existing benchmark database, for a worker process started by
@@ -138,11 +147,7 @@ def worker_env(database: str):
         ]
     )
     registry = Registry(database)
-    # Odoo builds a field's trigger tree the first time the field is modified, and keeps it
-    # for the life of the registry: seconds of work a server has done long before.
-    for model in registry.models.values():
-        for field in model._fields.values():
-            registry.get_field_trigger_tree(field)
+    warm_registry(registry)
     print("ready", flush=True)
     sys.stdin.readline()
     with registry.cursor() as cr:

@@ -116,8 +116,9 @@ class AccountMove(models.Model):
     def _compute_membook_allocation_count(self):
         Allocation = self.env["membook.allocation"].sudo()
         for move in self:
-            move.membook_allocation_count = Allocation.search_count(
-                ["|", ("invoice_id", "=", move.id), ("counterpart_move_id", "=", move.id)]
+            move_id = move._origin.id  # none yet for an invoice being made in a form
+            move.membook_allocation_count = move_id and Allocation.search_count(
+                ["|", ("invoice_id", "=", move_id), ("counterpart_move_id", "=", move_id)]
             )
 
     def action_view_membook_allocations(self):
