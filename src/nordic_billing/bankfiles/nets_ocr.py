@@ -182,6 +182,7 @@ def iter_nets_ocr(stream: BinaryIO) -> Iterator[Payment]:
             source_format=FORMAT,
             source_line=f"line {tx.lineno}",
             message=tx.text,
+            reference_source="structured" if tx.kid else "",
         )
 
     for lineno, line, text in iter_records(stream):
