@@ -269,3 +269,25 @@ def test_command_line_reports_failed_debits_as_notes(capsys: pytest.CaptureFixtu
     assert len(out.splitlines()) == 2  # the two payments
     assert err.count("failed direct debit") == 2
     assert "no money came in, not a payment" in err
+
+
+def test_camt_entry_with_several_entry_details_counts_every_batch() -> None:
+    """ISO 20022 allows several NtryDtls in one entry, each with its own Btch: the batch counts
+    add up, and the transactions are numbered across them."""
+    data = (FIXTURES / "camt054_reference_in_message.xml").read_bytes()
+    head, _sep, rest = data.partition(b"<NtryDtls>")
+    details, _sep, tail = rest.partition(b"</NtryDtls>")
+    txs = details.split(b"</TxDtls>")[:-1]
+    split = (
+        b"<NtryDtls><Btch><NbOfTxs>1</NbOfTxs></Btch>" + txs[0] + b"</TxDtls></NtryDtls>"
+        b"<NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch>"
+        + b"</TxDtls>".join(txs[1:])
+        + b"</TxDtls></NtryDtls>"
+    )
+    payments = read_payments(head + split + tail)
+    assert [p.amount for p in payments] == [
+        Decimal("60.00"),
+        Decimal("45.00"),
+        Decimal("35.00"),
+        Decimal("25.00"),
+    ]

@@ -182,6 +182,7 @@ class _Entry:
     transactions: int = 0
     signed_total: Decimal = Decimal(0)
     lump_sum: bool = False
+    details: etree._Element | None = None  # the NtryDtls being read
     pending: Payment | Outgoing | None = None  # the first transaction, held back
     pending_base: str = ""  # the entry's id it bears, "" when it has its own
     pending_amountless: bool = False
@@ -417,14 +418,8 @@ class CamtReader:
         if status is not None:
             status_code = (status.findtext(n.Cd) or status.text or "").strip()
         archive_id = (ntry.findtext(n.AcctSvcrRef) or "").strip()
-        batch_count = None
-        count_text = ntry.findtext(n.path("NtryDtls", "Btch", "NbOfTxs"))
-        if count_text is not None:
-            if not _COUNT.match(count_text.strip()):
-                raise self.error(
-                    f"NbOfTxs {count_text!r} is not a count", f"{path}/NtryDtls/Btch", ntry
-                )
-            batch_count = int(count_text)
+        details = ntry.find(n.NtryDtls)
+        batch_count = None if details is None else self.batch_count(details, path)
         return _Entry(
             path=path,
             element=ntry,
@@ -439,6 +434,15 @@ class CamtReader:
             entry_ref=(ntry.findtext(n.NtryRef) or "").strip(),
             position=report.entries,
         )
+
+    def batch_count(self, details: etree._Element, path: str) -> int | None:
+        """``Btch/NbOfTxs`` of one ``NtryDtls``, None when it declares no batch."""
+        count_text = details.findtext(self.names.path("Btch", "NbOfTxs"))
+        if count_text is None:
+            return None
+        if not _COUNT.match(count_text.strip()):
+            raise self.error(f"NbOfTxs {count_text!r} is not a count", f"{path}/NtryDtls/Btch")
+        return int(count_text)
 
     @staticmethod
     def incoming(direction: str, reversal: bool) -> bool | None:
@@ -471,8 +475,15 @@ class CamtReader:
         entry.transactions += 1
         index = entry.transactions
         path = f"{entry.path}/NtryDtls/TxDtls[{index}]"
-        if tx.getparent().tag != n.NtryDtls:
+        details = tx.getparent()
+        if details.tag != n.NtryDtls:
             raise self.error("TxDtls outside NtryDtls", path, tx)
+        if details is not entry.details:
+            # Another NtryDtls of the entry (each may declare its own batch): count them all.
+            if entry.details is not None and entry.batch_count is not None:
+                more = self.batch_count(details, path)
+                entry.batch_count = None if more is None else entry.batch_count + more
+            entry.details = details
         # One pass over the interesting descendants, told apart by their parents' names.
         amount_element = tx_amount = accepted = instructed = returned = None
         charge_elements = ()
@@ -605,7 +616,7 @@ class CamtReader:
             raise self.error("amount is zero: a transaction without money is not a payment", path)
         # The entry's first transaction waits for the next one when the entry does not say how
         # many it holds: an entry's only transaction bears the entry's id.
-        held = index == 1 and entry.batch_count is None
+        held = index == 1 and (entry.batch_count or 1) == 1
         entry.pending_base = ""
         if not archive_id:
             if tx_id and tx_id != "NOTPROVIDED" and not (entry.archive_id or entry.entry_ref):
@@ -628,7 +639,7 @@ class CamtReader:
                             path,
                             tx,
                         )
-                if entry.batch_count == 1 or (entry.batch_count is None and index == 1):
+                if held:
                     archive_id = base
                     entry.pending_base = base
                 else:
