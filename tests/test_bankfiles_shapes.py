@@ -291,3 +291,37 @@ def test_camt_entry_with_several_entry_details_counts_every_batch() -> None:
         Decimal("35.00"),
         Decimal("25.00"),
     ]
+
+
+def test_payment_records_behave_as_frozen_dataclasses() -> None:
+    """Payment and FailedDebit store their fields through their slots (faster): construction,
+    defaults, errors, immutability, equality, hashing, replace and pickling are unchanged."""
+    import dataclasses
+    import pickle
+
+    values = {
+        "account": "A",
+        "archive_id": "1",
+        "reference": "13013",
+        "amount": Decimal("1.00"),
+        "currency": "EUR",
+        "payment_date": None,
+        "booking_date": dt.date(2026, 1, 2),
+        "payer_name": "X",
+        "is_correction": False,
+        "source_format": "ktl",
+        "source_line": "line 2",
+    }
+    payment = Payment(**values)
+    assert payment == Payment(*values.values())
+    assert (payment.message, payment.charges, payment.instructed_amount) == ("", 0, None)
+    assert hash(payment) == hash(Payment(**values))
+    assert dataclasses.replace(payment, charges=Decimal("2.50")).charges == Decimal("2.50")
+    assert pickle.loads(pickle.dumps(payment)) == payment
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        payment.amount = Decimal(2)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="source_line"):
+        Payment(**{k: v for k, v in values.items() if k != "source_line"})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        Payment(**values, colour="red")
+    assert Payment.__init__.__qualname__ == "Payment.__init__"

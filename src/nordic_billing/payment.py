@@ -5,10 +5,43 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from decimal import Decimal
 
 
+def _fast_init(cls):
+    """Give the frozen slots dataclass ``cls`` an ``__init__`` that stores each field through
+    its slot descriptor.
+
+    The same parameters, defaults and errors as the one ``dataclasses`` writes, which stores
+    each field with ``object.__setattr__`` (the way round ``frozen``) and is about a third
+    slower. Readers make one record per payment, so this is a good part of the time a large
+    bank file takes to read (``bench/bench_bankfiles.py``). Only for classes without
+    ``__post_init__`` or default factories.
+    """
+    params, body, namespace = [], [], {}
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__")
+    for fld in fields(cls):
+        if fld.default_factory is not MISSING or not fld.init:
+            raise TypeError(f"{cls.__name__}.{fld.name} has a default factory or no init")
+        namespace[f"_set_{fld.name}"] = getattr(cls, fld.name).__set__
+        if fld.default is MISSING:
+            params.append(fld.name)
+        else:
+            namespace[f"_default_{fld.name}"] = fld.default
+            params.append(f"{fld.name}=_default_{fld.name}")
+        body.append(f"    _set_{fld.name}(self, {fld.name})")
+    code = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(code, namespace)  # made of the field names only, as dataclasses makes its own
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init
+    return cls
+
+
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class Payment:
     """An incoming (or reversed) payment read from a bank file.
@@ -55,6 +88,7 @@ class Payment:
         return data
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class FailedDebit:
     """A direct debit the payer's bank refused (KTL record ``5`` with a return code).

@@ -485,9 +485,9 @@ class CamtReader:
                 entry.batch_count = None if more is None else entry.batch_count + more
             entry.details = details
         # One pass over the interesting descendants, told apart by their parents' names.
-        amount_element = tx_amount = accepted = instructed = returned = None
+        amount_element = tx_amount = accepted = instructed = None
         charge_elements = ()
-        archive_id = direction = payer = reference = end_to_end = creditor = tx_id = ""
+        archive_id = direction = payer = reference = end_to_end = creditor = ""
         lines = []
         for element in tx.iter(
             n.Amt,
@@ -498,8 +498,6 @@ class CamtReader:
             n.Ustrd,
             n.AccptncDtTm,
             n.EndToEndId,
-            n.TxId,
-            n.RtrInf,
         ):
             tag = element.tag
             parent = element.getparent()
@@ -519,9 +517,6 @@ class CamtReader:
             elif tag == n.EndToEndId:
                 if parent_tag == n.Refs:
                     end_to_end = (element.text or "").strip()
-            elif tag == n.TxId:
-                if parent_tag == n.Refs:
-                    tx_id = (element.text or "").strip()
             elif tag == n.CdtDbtInd:
                 if parent_tag == n.TxDtls:
                     direction = (element.text or "").strip()
@@ -540,9 +535,6 @@ class CamtReader:
             elif tag == n.Ustrd:
                 if parent_tag == n.RmtInf and element.text:
                     lines.append(element.text.strip())
-            elif tag == n.RtrInf:
-                if parent_tag == n.TxDtls:
-                    returned = element
             else:
                 accepted = element
         if amount_element is None:
@@ -598,7 +590,8 @@ class CamtReader:
         entry.signed_total += amount if direction == entry.direction else -amount
         correction = self.incoming(direction, entry.reversal)
         return_reason = ""
-        if returned is not None and direction == "DBIT":
+        returned = tx.find(n.RtrInf) if direction == "DBIT" else None
+        if returned is not None:
             # A direct-debit return, with RvslInd or (often) without: it reverses the payer's
             # earlier payment.
             correction = True
@@ -619,6 +612,7 @@ class CamtReader:
         held = index == 1 and (entry.batch_count or 1) == 1
         entry.pending_base = ""
         if not archive_id:
+            tx_id = (tx.findtext(n.path("Refs", "TxId")) or "").strip()
             if tx_id and tx_id != "NOTPROVIDED" and not (entry.archive_id or entry.entry_ref):
                 archive_id = f"TxId:{tx_id}"
             elif (
