@@ -158,10 +158,9 @@ class TestBankReturns(MembookBillingCommon):
         # The bank sent 60.00 in: the bank account shows exactly that.
         self.assertEqual(sum(record.payment_ids.statement_line_id.mapped("amount")), 60.0)
 
-    def test_direct_debit_return_reverses_the_payment_and_books_the_fee(self):
-        """Member A's collected direct debit (KTL), then its return in a camt.053 without
-        RvslInd: the payment is reversed with its allocations through the reversal path, the
-        invoice is open again, and the bank's fee goes to the journal's bank charges account."""
+    def _collect_and_return(self):
+        """Import member A's collected direct debit (KTL), then its return (camt.053); return
+        (original payment, returned payment)."""
         invoice = self.invoices[self.member_a]
         day = dt.date(2026, 2, 2)
         collected = write_ktl(
@@ -190,12 +189,18 @@ class TestBankReturns(MembookBillingCommon):
         self.assertEqual(original.state, "matched")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(self._allocated(invoice), (60.0, 3))
-
         statement = RETURN_STATEMENT.format(iban=IBAN, reference=invoice.payment_reference)
         record = self._import(statement.encode(), "statement.xml")
         self.assertEqual((record.file_format, record.payment_count), ("camt.053", 1))
         self.assertEqual(record.payout_count, 0, "a return is no outgoing transfer")
-        returned = record.payment_ids
+        return original, record.payment_ids
+
+    def test_direct_debit_return_reverses_the_payment_and_books_the_fee(self):
+        """Member A's collected direct debit (KTL), then its return in a camt.053 without
+        RvslInd: the payment is reversed with its allocations through the reversal path, the
+        invoice is open again, and the bank's fee goes to the journal's bank charges account."""
+        invoice = self.invoices[self.member_a]
+        original, returned = self._collect_and_return()
         self.assertEqual(
             (
                 returned.is_correction,
@@ -234,3 +239,17 @@ class TestBankReturns(MembookBillingCommon):
             items.filtered(lambda line: line.account_id == self.bank_journal.suspense_account_id),
             "nothing waits on suspense",
         )
+
+    def test_return_fee_waits_on_suspense_without_a_charges_account(self):
+        """Without a bank charges account the fee waits on suspense for a person to book, and
+        the member's payment is still reversed exactly."""
+        self.bank_journal.membook_bank_fee_account_id = False
+        invoice = self.invoices[self.member_a]
+        original, returned = self._collect_and_return()
+        self.assertEqual((returned.state, original.state), ("reversal", "reversed"))
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("not_paid", 60.0))
+        self.assertEqual(self._allocated(invoice), (0.0, 6))
+        suspense = returned.statement_line_id.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.bank_journal.suspense_account_id
+        )
+        self.assertEqual(suspense.mapped("debit"), [2.5])
