@@ -325,3 +325,8 @@ def test_payment_records_behave_as_frozen_dataclasses() -> None:
     with pytest.raises(TypeError, match="unexpected keyword"):
         Payment(**values, colour="red")
     assert Payment.__init__.__qualname__ == "Payment.__init__"
+
+
+def test_nets_ocr_zero_amount_is_refused() -> None:
+    error = refused("nets_ocr_zero_amount.txt", "amount is zero")
+    assert error.location == "line 3"
