@@ -772,7 +772,7 @@ class MembookBankPayment(models.Model):
                 }
             )
 
-        label = self.reference or self.message or self.payer_name or self.archive_id
+        label = self._membook_item_label()
         return {
             "amount": -float(total),
             "line_ids": [
