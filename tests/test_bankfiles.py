@@ -48,6 +48,7 @@ def test_ktl_fixture() -> None:
             is_correction=False,
             source_format="ktl",
             source_line="line 2",
+            reference_source="structured",
         )
     ]
 
@@ -70,15 +71,19 @@ def test_camt054_fixture() -> None:
         "DEBTOR FINLAND OY",
         "Debtor Name",
     ]
-    # No TxDtls/Refs/AcctSvcrRef in the sample: entry AcctSvcrRef + transaction index.
+    # No TxDtls/Refs/AcctSvcrRef in the sample: each entry holds one transaction, which bears
+    # the entry's AcctSvcrRef (as the same entry without details or as a camt.053 lump sum).
     assert [p.archive_id for p in payments] == [
-        "201701312588CECZ0804/1",
-        "20170123456/1",
-        "201702013131LG123456/1",
-        "170130313190U60111/1",
+        "201701312588CECZ0804",
+        "20170123456",
+        "201702013131LG123456",
+        "170130313190U60111",
     ]
-    # Only the second transaction has a creditor reference (SCOR, no Issr: national).
-    assert [p.reference for p in payments] == ["", "9544208", "", ""]
+    # Only the second transaction has a creditor reference (SCOR, no Issr: national). The
+    # first one's payer typed a valid national reference as the message: it is used, and the
+    # payment says where it came from.
+    assert [p.reference for p in payments] == ["9597349", "9544208", "", ""]
+    assert [p.reference_source for p in payments] == ["message", "structured", "", ""]
     assert payments[0].message == "9597349"
     assert payments[3].message.splitlines()[3] == "PARTIAL PYMT 170124         INV 43459"
     assert len(payments[3].message.splitlines()) == 5
@@ -108,6 +113,7 @@ def test_nets_ocr_fixture() -> None:
         is_correction=False,
         source_format="nets-ocr",
         source_line="line 3",
+        reference_source="structured",
         message="Foo bar baz",
     )
     assert payments[13].reference == "02321291038303"
@@ -335,6 +341,7 @@ def test_camt053_lump_sums_are_reported_apart() -> None:
     entries = (
         entry("30.00", archive="LUMP", batch=batch)  # reference payments, itemised in camt.054
         + entry("8.00", tx("8.00", "ITEM"), archive="E2")  # an itemised credit
+        # One transaction without an amount of its own: a payment of the entry's amount.
         + entry("9.00", "<TxDtls><Refs><EndToEndId>x</EndToEndId></Refs></TxDtls>", archive="E3")
     )
     result = read_bank_file(
@@ -346,14 +353,16 @@ def test_camt053_lump_sums_are_reported_apart() -> None:
         )
     )
     assert result.format == "camt.053"
-    assert [(p.archive_id, p.source_format) for p in result.payments] == [("ITEM", "camt.053")]
+    assert [(p.archive_id, p.amount) for p in result.payments] == [
+        ("ITEM", Decimal("8.00")),
+        ("E3", Decimal("9.00")),
+    ]
     assert [(s.archive_id, s.amount, s.transaction_count) for s in result.lump_sums] == [
         ("LUMP", Decimal("30.00"), 3),
-        ("E3", Decimal("9.00"), None),
     ]
     assert [
         p.archive_id for p in iter_payments(camt(entries, message="BkToCstmrStmt", report="Stmt"))
-    ] == ["ITEM"]
+    ] == ["ITEM", "E3"]
 
 
 def test_camt_transaction_without_own_archive_id_uses_entry_and_index() -> None:

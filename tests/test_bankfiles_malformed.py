@@ -326,10 +326,14 @@ def test_camt_transactions_differ_from_entry_amount() -> None:
 
 
 def test_camt_missing_archive_id() -> None:
-    fails(
-        camt("<AcctSvcrRef>201701312588CECZ0804</AcctSvcrRef>", ""),
-        "no AcctSvcrRef on the transaction or its entry",
-    )
+    data = camt("<AcctSvcrRef>201701312588CECZ0804</AcctSvcrRef>", "")
+    for old in (
+        "<NtryRef>5566778899202712220000100001</NtryRef>",
+        "<EndToEndId>End To End ID 11</EndToEndId>",
+        "<Id>55667788992027122200001</Id>",
+    ):
+        data = data.replace(old.encode(), b"")
+    fails(data, "no AcctSvcrRef, NtryRef, TxId or EndToEndId on the transaction or its entry")
 
 
 def test_camt_unknown_encoding() -> None:

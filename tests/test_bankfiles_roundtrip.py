@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nordic_billing.bankfiles import (
@@ -86,7 +86,7 @@ def test_ktl_round_trip_several_batches(newline: bytes) -> None:
     data = write_ktl([KtlBatch(first, CREATED), KtlBatch(second, CREATED)], newline=newline)
     records = data.split(newline)
     assert all(len(record) == 90 for record in records[:-1]) and records[-1] == b""
-    assert records[4] == b"90000020000000250500000100000002500".ljust(90)
+    assert records[4] == b"9000002000000025050000010000000250000000000000000000".ljust(90)
     read = read_payments(data)
     assert essentials(read) == essentials(first + second)
     assert [p.source_line for p in read] == ["line 2", "line 3", "line 4", "line 7"]
@@ -128,7 +128,7 @@ ktl_payments = st.builds(
     payment,
     st.integers(0, 10**11),
     reference=st.integers(1, 10**19).map(str),
-    amount=st.integers(0, 10**9).map(lambda cents: str(Decimal(cents).scaleb(-2))),
+    amount=st.integers(1, 10**9).map(lambda cents: str(Decimal(cents).scaleb(-2))),
     correction=st.booleans(),
     name=names,
     paid=st.one_of(st.none(), st.dates(dt.date(1990, 1, 1), dt.date(2060, 12, 31))),
@@ -138,6 +138,9 @@ ktl_payments = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(ktl_payments, max_size=6), min_size=1, max_size=3))
 def test_ktl_round_trip_property(batches: list[list[Payment]]) -> None:
+    # An archive id is unique on its account within a file (the reader refuses a repeat).
+    keys = [(p.account, p.archive_id, p.is_correction) for b in batches for p in b]
+    assume(len(set(keys)) == len(keys))
     data = write_ktl([KtlBatch(batch, CREATED) for batch in batches])
     assert essentials(read_payments(data)) == essentials([p for b in batches for p in b])
 

@@ -36,7 +36,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         (
             "camt_054_credit_notoification_example_finland.xml",
             4,
-            {"archive_id": "201701312588CECZ0804/1", "amount": "88.16", "message": "9597349"},
+            {"archive_id": "201701312588CECZ0804", "amount": "88.16", "message": "9597349"},
         ),
         (
             "ocr_giro_transactions.txt",

@@ -1,6 +1,7 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""pain.001.001.03 payouts, validated against the official XSD shipped by ``sepaxml``."""
+"""pain.001.001.09 (default) and .03 payouts, each validated against its official XSD shipped by
+``sepaxml``."""
 
 from __future__ import annotations
 
@@ -15,18 +16,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from nordic_billing.payouts import NAMESPACE, PayoutBatch, PayoutError, Transfer, build_pain001
+from nordic_billing.payouts import (
+    DEFAULT_VERSION,
+    VERSIONS,
+    PayoutBatch,
+    PayoutError,
+    Transfer,
+    build_pain001,
+)
 
-NS = {"p": NAMESPACE}
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="module", params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def schema() -> etree.XMLSchema:
-    """The ISO 20022 pain.001.001.03 schema from the installed sepaxml package."""
+def schema(version: str) -> etree.XMLSchema:
+    """The official ISO 20022 schema of ``version`` from the installed sepaxml package."""
     pytest.importorskip("sepaxml")
-    xsd = files("sepaxml") / "schemas" / "pain.001.001.03.xsd"
+    xsd = files("sepaxml") / "schemas" / f"{version}.xsd"
     return etree.XMLSchema(etree.parse(str(xsd)))
+
+
+def namespaces(version: str) -> dict[str, str]:
+    return {"p": f"urn:iso:std:iso:20022:tech:xsd:{version}"}
 
 
 def batch(*transfers: Transfer, **changes) -> PayoutBatch:
@@ -55,18 +71,34 @@ def parse(data: bytes) -> etree._Element:
     return etree.fromstring(data)
 
 
-def test_fixture_validates(schema: etree.XMLSchema) -> None:
-    """Sanity check of the schema loading: the upstream sample is valid."""
+def test_fixture_validates() -> None:
+    """Sanity check of the schema loading: the upstream sample is valid (it is a .03 file)."""
+    pytest.importorskip("sepaxml")
+    xsd = files("sepaxml") / "schemas" / "pain.001.001.03.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
     assert schema.validate(etree.parse(str(FIXTURES / "pain.001.001.03.xml")))
 
 
-def test_payout_file_is_schema_valid(schema: etree.XMLSchema) -> None:
-    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT)))
+def test_payout_file_is_schema_valid(schema: etree.XMLSchema, version: str) -> None:
+    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT), version))
     schema.assertValid(document)
+    assert etree.QName(document).namespace == namespaces(version)["p"]
 
 
-def test_group_header_and_payment_information() -> None:
-    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT)))
+def test_default_version_is_09() -> None:
+    assert DEFAULT_VERSION == "pain.001.001.09"
+    document = parse(build_pain001(batch(NATIONAL)))
+    assert etree.QName(document).namespace == "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
+
+
+def test_unknown_version_is_refused() -> None:
+    with pytest.raises(PayoutError, match="version 'pain.001.001.02' is not one of"):
+        build_pain001(batch(NATIONAL), "pain.001.001.02")
+
+
+def test_group_header_and_payment_information(version: str) -> None:
+    NS = namespaces(version)
+    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT), version))
     assert document.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=NS) == (
         "NB-2026-09-001"
     )
@@ -77,14 +109,18 @@ def test_group_header_and_payment_information() -> None:
         assert document.findtext(f"{where}/p:NbOfTxs", namespaces=NS) == "3"
         assert document.findtext(f"{where}/p:CtrlSum", namespaces=NS) == "135.50"
     info = document.find("p:CstmrCdtTrfInitn/p:PmtInf", NS)
-    assert info.findtext("p:ReqdExctnDt", namespaces=NS) == "2026-03-02"
+    date, bic = (
+        ("p:ReqdExctnDt/p:Dt", "p:BICFI") if version.endswith("09") else ("p:ReqdExctnDt", "p:BIC")
+    )
+    assert info.findtext(date, namespaces=NS) == "2026-03-02"
     assert info.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == "FI2112345600000785"
-    assert info.findtext("p:DbtrAgt/p:FinInstnId/p:BIC", namespaces=NS) == "NDEAFIHH"
+    assert info.findtext(f"p:DbtrAgt/p:FinInstnId/{bic}", namespaces=NS) == "NDEAFIHH"
     assert info.findtext("p:Dbtr/p:Nm", namespaces=NS) == "Suomen Liitto ry"
 
 
-def test_structured_references() -> None:
-    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT)))
+def test_structured_references(version: str) -> None:
+    NS = namespaces(version)
+    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT), version))
     national, creditor, free_text = document.findall(".//p:CdtTrfTxInf", NS)
     # Finnish national reference: SCOR, no Issr.
     ref_info = national.find("p:RmtInf/p:Strd/p:CdtrRefInf", NS)
@@ -101,8 +137,10 @@ def test_structured_references() -> None:
     assert free_text.find("p:RmtInf/p:Strd", NS) is None
 
 
-def test_transfer_fields() -> None:
-    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT)))
+def test_transfer_fields(version: str) -> None:
+    NS = namespaces(version)
+    bic = "p:BICFI" if version.endswith("09") else "p:BIC"
+    document = parse(build_pain001(batch(NATIONAL, CREDITOR, FREE_TEXT), version))
     national, creditor, free_text = document.findall(".//p:CdtTrfTxInf", NS)
     assert national.findtext("p:PmtId/p:EndToEndId", namespaces=NS) == "NB-S-1"
     amount = national.find("p:Amt/p:InstdAmt", NS)
@@ -110,7 +148,7 @@ def test_transfer_fields() -> None:
     assert national.findtext("p:Cdtr/p:Nm", namespaces=NS) == "Kerho ry"
     assert national.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=NS) == "FI5810171000000122"
     assert national.find("p:CdtrAgt", NS) is None  # BIC is optional
-    assert creditor.findtext("p:CdtrAgt/p:FinInstnId/p:BIC", namespaces=NS) == "NDEAFIHH"
+    assert creditor.findtext(f"p:CdtrAgt/p:FinInstnId/{bic}", namespaces=NS) == "NDEAFIHH"
     assert free_text.findtext("p:Amt/p:InstdAmt", namespaces=NS) == "5.00"
 
 
@@ -159,18 +197,21 @@ def test_end_to_end_ids_must_be_unique() -> None:
 
 def test_created_defaults_to_now() -> None:
     document = parse(build_pain001(batch(NATIONAL, created=None)))
-    created = document.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", namespaces=NS)
+    created = document.findtext(
+        "p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", namespaces=namespaces(DEFAULT_VERSION)
+    )
     assert abs(dt.datetime.fromisoformat(created) - dt.datetime.now()) < dt.timedelta(minutes=1)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(1, 10**11 - 1), min_size=1, max_size=20))
-def test_control_sum_property(schema: etree.XMLSchema, cents: list[int]) -> None:
+def test_control_sum_property(schema: etree.XMLSchema, version: str, cents: list[int]) -> None:
+    NS = namespaces(version)
     transfers = [
         dataclasses.replace(NATIONAL, amount=Decimal(c).scaleb(-2), end_to_end_id=f"E{i}")
         for i, c in enumerate(cents)
     ]
-    document = parse(build_pain001(batch(*transfers)))
+    document = parse(build_pain001(batch(*transfers), version))
     schema.assertValid(document)
     total = document.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=NS)
     assert Decimal(total) == sum(Decimal(c).scaleb(-2) for c in cents)

@@ -30,7 +30,13 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose read
 
 
 def _bank_file(args: argparse.Namespace) -> int:
-    from nordic_billing.bankfiles import BankFileError, LumpSum, Outgoing, iter_records
+    from nordic_billing.bankfiles import (
+        BankFileError,
+        FailedDebit,
+        LumpSum,
+        Outgoing,
+        iter_records,
+    )
 
     try:
         for item in iter_records(args.file):
@@ -46,6 +52,13 @@ def _bank_file(args: argparse.Namespace) -> int:
                     f"note: {item.source_line}: outgoing transfer {item.amount} {item.currency} "
                     f"to {item.creditor_name or 'an unnamed creditor'} "
                     f"(reference {item.reference or '-'}), not an incoming payment",
+                    file=sys.stderr,
+                )
+            elif isinstance(item, FailedDebit):
+                print(
+                    f"note: {item.source_line}: failed direct debit {item.amount} "
+                    f"{item.currency} (reference {item.reference or '-'}, return code "
+                    f"{item.return_code}): no money came in, not a payment",
                     file=sys.stderr,
                 )
             else:

@@ -1,6 +1,11 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Settlement payouts as a pain.001.001.03 SEPA credit-transfer file.
+"""Settlement payouts as a pain.001 SEPA credit-transfer file: version .09 or .03.
+
+``pain.001.001.09`` is the default; ``pain.001.001.03`` is still made for a bank that has not
+moved yet (banks retire it in November 2026). The two differ only in what this module writes
+in three places: the namespace, the execution date (``ReqdExctnDt/Dt`` in .09, the date itself
+in .03) and the BIC element (``FinInstnId/BICFI`` in .09, ``FinInstnId/BIC`` in .03).
 
 One group header and one payment information block (debtor, execution date) with one
 ``CdtTrfTxInf`` per transfer. The creditor reference goes in ``RmtInf/Strd/CdtrRefInf``: a
@@ -23,7 +28,10 @@ from stdnum import bic as stdnum_bic
 from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
-NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+PAIN_001_001_09 = "pain.001.001.09"
+PAIN_001_001_03 = "pain.001.001.03"
+VERSIONS = (PAIN_001_001_09, PAIN_001_001_03)
+DEFAULT_VERSION = PAIN_001_001_09
 _CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("999999999.99")
 _ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}\Z")  # SEPA character set, Max35Text
@@ -140,24 +148,32 @@ def _reference(value: str, what: str) -> tuple[str, bool]:
     return compact, False
 
 
-def _sub(
-    parent: etree._Element, tag: str, text: str | None = None, **attrib: str
-) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attrib)
-    if text is not None:
-        element.text = text
-    return element
+class _Writer:
+    """Elements of one pain.001 version's namespace."""
+
+    def __init__(self, version: str) -> None:
+        self.namespace = f"urn:iso:std:iso:20022:tech:xsd:{version}"
+
+    def sub(
+        self, parent: etree._Element, tag: str, text: str | None = None, **attrib: str
+    ) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{self.namespace}}}{tag}", attrib)
+        if text is not None:
+            element.text = text
+        return element
+
+    def path(self, parent: etree._Element, path: str, text: str) -> etree._Element:
+        for tag in path.split("/"):
+            parent = self.sub(parent, tag)
+        parent.text = text
+        return parent
 
 
-def _path(parent: etree._Element, path: str, text: str) -> etree._Element:
-    for tag in path.split("/"):
-        parent = _sub(parent, tag)
-    parent.text = text
-    return parent
-
-
-def build_pain001(batch: PayoutBatch) -> bytes:
-    """The pain.001.001.03 document for ``batch`` (UTF-8); raises :class:`PayoutError`."""
+def build_pain001(batch: PayoutBatch, version: str = DEFAULT_VERSION) -> bytes:
+    """The pain.001 document of ``version`` (:data:`VERSIONS`) for ``batch`` (UTF-8); raises
+    :class:`PayoutError`."""
+    if version not in VERSIONS:
+        raise PayoutError(f"pain.001 version {version!r} is not one of {', '.join(VERSIONS)}")
     msg_id = _identifier(batch.msg_id, "MsgId")
     debtor = _text(batch.debtor_name, "debtor name", 70)
     debtor_iban = _iban(batch.debtor_iban, "debtor IBAN")
@@ -196,7 +212,10 @@ def build_pain001(batch: PayoutBatch) -> bytes:
             )
         )
 
-    root = etree.Element(f"{{{NAMESPACE}}}Document", nsmap={None: NAMESPACE})
+    xml = _Writer(version)
+    _sub, _path = xml.sub, xml.path
+    bic_tag = "BICFI" if version == PAIN_001_001_09 else "BIC"
+    root = etree.Element(f"{{{xml.namespace}}}Document", nsmap={None: xml.namespace})
     initiation = _sub(root, "CstmrCdtTrfInitn")
     header = _sub(initiation, "GrpHdr")
     _sub(header, "MsgId", msg_id)
@@ -210,17 +229,20 @@ def build_pain001(batch: PayoutBatch) -> bytes:
     _sub(info, "NbOfTxs", str(len(rows)))
     _sub(info, "CtrlSum", str(total))
     _path(info, "PmtTpInf/SvcLvl/Cd", "SEPA")
-    _sub(info, "ReqdExctnDt", batch.execution_date.isoformat())
+    if version == PAIN_001_001_09:
+        _path(info, "ReqdExctnDt/Dt", batch.execution_date.isoformat())
+    else:
+        _sub(info, "ReqdExctnDt", batch.execution_date.isoformat())
     _path(info, "Dbtr/Nm", debtor)
     _path(info, "DbtrAcct/Id/IBAN", debtor_iban)
-    _path(info, "DbtrAgt/FinInstnId/BIC", debtor_bic)
+    _path(info, f"DbtrAgt/FinInstnId/{bic_tag}", debtor_bic)
     _sub(info, "ChrgBr", "SLEV")
     for end_to_end, amount, name, iban, bic, reference, message in rows:
         tx = _sub(info, "CdtTrfTxInf")
         _path(tx, "PmtId/EndToEndId", end_to_end)
         _sub(_sub(tx, "Amt"), "InstdAmt", str(amount), Ccy=batch.currency)
         if bic:
-            _path(tx, "CdtrAgt/FinInstnId/BIC", bic)
+            _path(tx, f"CdtrAgt/FinInstnId/{bic_tag}", bic)
         _path(tx, "Cdtr/Nm", name)
         _path(tx, "CdtrAcct/Id/IBAN", iban)
         remittance = _sub(tx, "RmtInf")

@@ -30,6 +30,7 @@ bank, into the key under which payments and open items are matched.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -299,3 +300,41 @@ def normalise_odoo_reference(reference: str, reference_model: str) -> str:
     if code:
         KINDS[code].validate(reference)
     return normalise_for_matching(reference)
+
+
+_REFERENCE_LABEL = r"(?:viitenumero|viitenro|viite|referensnummer|referens|reference|ref)"
+_FI_ALONE = re.compile(
+    rf"\s*(?:{_REFERENCE_LABEL}\s*(?:n:o|nro|no)?\s*[.:#-]?\s*)?([0-9][0-9 ]*[0-9])\s*\.?\s*",
+    re.IGNORECASE,
+)
+_FI_LABELLED = re.compile(
+    rf"\b{_REFERENCE_LABEL}\s*(?:n:o|nro|no)?\s*[.:#-]?\s*([0-9][0-9 ]*[0-9])", re.IGNORECASE
+)
+_RF_START = re.compile(r"\bRF[0-9]{2}", re.IGNORECASE)
+
+
+def reference_in_text(text: str) -> str:
+    """A payment reference a payer typed into free text (a bank file's message), or "".
+
+    Found are: an RF reference anywhere in the text (ISO 11649 check digits make a chance hit
+    about 1 in 100), and a Finnish national reference that is the whole text or follows a label
+    (``viite``, ``viitenumero``, ``ref``, ``reference``, ``referens``, with ``nro``, ``:`` and
+    the like). A bare number inside other text is not taken: one number in ten passes the
+    national check digit by chance (a phone number, a date). Spaces inside a number are
+    allowed, as payers copy the printed groups. Returns the compact reference.
+    """
+    for start in _RF_START.finditer(text):
+        tokens = text[start.start() :].split()
+        # The longest run of tokens that makes a valid RF reference: the groups of four.
+        for count in range(min(len(tokens), 7), 0, -1):
+            candidate = "".join(tokens[:count]).upper()
+            if len(candidate) <= 25 and candidate.isalnum() and RF.check(candidate):
+                return candidate
+    match = _FI_ALONE.fullmatch(text)
+    candidates = [match.group(1)] if match else []
+    candidates += [found.group(1) for found in _FI_LABELLED.finditer(text)]
+    for candidate in candidates:
+        digits = "".join(candidate.split())
+        if 4 <= len(digits) <= 20 and FI.check(digits):
+            return digits
+    return ""

@@ -30,6 +30,26 @@ class AccountJournal(models.Model):
         "large bank files.",
     )
 
+    membook_bank_fee_account_id = fields.Many2one(
+        "account.account",
+        string="Bank charges account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        help="Bank charges that come with a bank file payment (the fee of a returned direct "
+        "debit) are booked here. Without one they wait on the suspense account.",
+    )
+    membook_pain001_version = fields.Selection(
+        [
+            ("pain.001.001.09", "pain.001.001.09"),
+            ("pain.001.001.03", "pain.001.001.03 (retired by banks in November 2026)"),
+        ],
+        string="Payout file version",
+        default="pain.001.001.09",
+        required=True,
+        help="The ISO 20022 credit transfer version of the payout files made for this journal. "
+        "Keep pain.001.001.03 only for a bank that does not take .09 yet.",
+    )
+
     @api.constrains("membook_unidentified_account_id")
     def _check_membook_unidentified_account(self):
         for journal in self:

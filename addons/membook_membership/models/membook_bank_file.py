@@ -22,6 +22,9 @@ class MembookBankFile(models.Model):
     account. A payment whose archive id the account already has is counted as a duplicate and not
     staged again, so importing a file twice, or two overlapping files, adds no money twice. The
     staged payments are booked and matched by a scheduled action.
+
+    Failed direct debits (a debit the payer's bank refused) brought no money: they are counted
+    and listed apart on the file, never staged as payments, and the invoices stay open.
     """
 
     _name = "membook.bank.file"
@@ -42,12 +45,27 @@ class MembookBankFile(models.Model):
     file_hash = fields.Char(string="SHA-256", readonly=True, index=True)
     file_format = fields.Char(string="Format", readonly=True)
     payment_ids = fields.One2many("membook.bank.payment", "file_id", string="Payments")
-    payment_count = fields.Integer(readonly=True, help="Payments in the file.")
+    payment_count = fields.Integer(
+        readonly=True, help="Payments in the file (failed direct debits are counted apart)."
+    )
     new_count = fields.Integer(string="New payments", readonly=True)
     duplicate_count = fields.Integer(
         string="Duplicates", readonly=True, help="Already imported from an earlier file."
     )
-    amount_total = fields.Monetary(string="Total", readonly=True)
+    amount_total = fields.Monetary(
+        string="Total received", readonly=True, help="The incoming payments, corrections apart."
+    )
+    failed_debit_count = fields.Integer(
+        string="Failed direct debits",
+        readonly=True,
+        help="Direct debits the payers' banks refused: no money came in for them.",
+    )
+    failed_debit_amount = fields.Monetary(string="Failed direct debits total", readonly=True)
+    failed_debit_details = fields.Text(
+        string="Failed direct debits list",
+        readonly=True,
+        help="Reference, payer, amount, return code and archive id of each failed debit.",
+    )
     payout_count = fields.Integer(
         string="Payouts recognised", readonly=True, help="Settlements marked paid by this file."
     )
@@ -71,6 +89,7 @@ class MembookBankFile(models.Model):
                 self.env._("%(file)s cannot be imported: %(error)s", file=filename, error=error)
             ) from error
         payments = bank_file.payments
+        failed = bank_file.failed_debits
         record = self.create(
             {
                 "name": filename,
@@ -79,6 +98,22 @@ class MembookBankFile(models.Model):
                 "file_format": bank_file.format,
                 "payment_count": len(payments),
                 "amount_total": float(sum((p.amount for p in payments if not p.is_correction), 0)),
+                "failed_debit_count": len(failed),
+                "failed_debit_amount": float(sum((debit.amount for debit in failed), 0)),
+                "failed_debit_details": "\n".join(
+                    self.env._(
+                        "%(reference)s %(payer)s %(amount)s, return code %(code)s (archive id "
+                        "%(archive_id)s, %(line)s)",
+                        reference=debit.reference or "-",
+                        payer=debit.payer_name or "-",
+                        amount=debit.amount,
+                        code=debit.return_code,
+                        archive_id=debit.archive_id,
+                        line=debit.source_line,
+                    )
+                    for debit in failed
+                )
+                or False,
             }
         )
         new, duplicates = self.env["membook.bank.payment"]._stage(journal, payments, record)
@@ -135,10 +170,11 @@ class MembookBankFile(models.Model):
                 shutil.move(path, os.path.join(folder, target, name))
                 if record:
                     _logger.info(
-                        "Imported %s: %s new, %s duplicates",
+                        "Imported %s: %s new payments, %s duplicates, %s failed direct debits",
                         name,
                         record.new_count,
                         record.duplicate_count,
+                        record.failed_debit_count,
                     )
 
     def action_view_payments(self):

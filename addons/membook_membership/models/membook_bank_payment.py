@@ -73,7 +73,26 @@ class MembookBankPayment(models.Model):
     booking_date = fields.Date(readonly=True)
     payer_name = fields.Char(readonly=True)
     message = fields.Char(readonly=True)
+    reference_source = fields.Selection(
+        [("structured", "Reference field"), ("message", "Typed in the message")],
+        string="Reference from",
+        readonly=True,
+        help="Where the bank file gave the reference: its reference field, or the free text "
+        "where the payer typed it (then its check digits were verified).",
+    )
     is_correction = fields.Boolean(string="Correction", readonly=True)
+    charges = fields.Monetary(
+        string="Bank charges",
+        readonly=True,
+        help="Charges the bank booked with this payment (the fee of a returned direct debit "
+        "is booked on the journal's bank charges account), or deducted before it was credited.",
+    )
+    instructed_amount = fields.Monetary(
+        readonly=True, help="The amount the payer ordered, when the bank file gives it."
+    )
+    return_reason = fields.Char(
+        readonly=True, help="ISO 20022 reason code of a returned direct debit (AM04, MD06...)."
+    )
     source_format = fields.Char(readonly=True)
     source_line = fields.Char(readonly=True)
     state = fields.Selection(
@@ -161,7 +180,13 @@ class MembookBankPayment(models.Model):
             "booking_date": payment.booking_date,
             "payer_name": payment.payer_name,
             "message": payment.message,
+            "reference_source": payment.reference_source or None,
             "is_correction": payment.is_correction,
+            "charges": float(payment.charges),
+            "instructed_amount": (
+                None if payment.instructed_amount is None else float(payment.instructed_amount)
+            ),
+            "return_reason": payment.return_reason or None,
             "source_format": payment.source_format,
             "source_line": payment.source_line,
         }
@@ -183,6 +208,12 @@ class MembookBankPayment(models.Model):
             source_format=self.source_format or "",
             source_line=str(self.id),
             message=self.message or "",
+            reference_source=self.reference_source or "",
+            charges=_decimal(self.charges),
+            instructed_amount=(
+                _decimal(self.instructed_amount) if self.instructed_amount else None
+            ),
+            return_reason=self.return_reason or "",
         )
 
     # ------------------------------------------------------------------
@@ -683,9 +714,15 @@ class MembookBankPayment(models.Model):
 
     @api.model
     def _book_singly(self, journal, plans):
-        """Book each payment a person must look at on its own statement line, on suspense."""
-        vals_list = [
-            {
+        """Book each payment a person must look at on its own statement line, on suspense.
+
+        A correction with bank charges (a returned direct debit and its fee) takes the
+        correction and the fee out of the bank together: the fee goes to the journal's bank
+        charges account (on suspense too when it has none), the correction alone to suspense.
+        """
+        vals_list = []
+        for payment, decision, _lines in plans:
+            vals = {
                 "journal_id": journal.id,
                 "date": payment.booking_date or payment.payment_date,
                 "amount": -payment.amount if payment.is_correction else payment.amount,
@@ -693,10 +730,47 @@ class MembookBankPayment(models.Model):
                 "partner_name": payment.payer_name,
                 "partner_id": decision.partner_id or False,
             }
-            for payment, decision, _lines in plans
-        ]
+            if payment.is_correction and payment.currency_id.compare_amounts(payment.charges, 0):
+                vals.update(
+                    payment._correction_with_charges_lines(journal, decision.partner_id or False)
+                )
+            vals_list.append(vals)
         st_lines = self._statement_lines().create(vals_list)
         return {plan[0]: st_line for plan, st_line in zip(plans, st_lines, strict=True)}
+
+    def _correction_with_charges_lines(self, journal, partner_id):
+        """Statement line values of this correction and its bank charges, booked together."""
+        self.ensure_one()
+        currency = journal.currency_id or journal.company_id.currency_id
+        total = _decimal(self.amount) + _decimal(self.charges)
+        fee_account = journal.membook_bank_fee_account_id or journal.suspense_account_id
+
+        def item(name, account, amount):
+            return Command.create(
+                {
+                    "name": name,
+                    "account_id": account.id,
+                    "partner_id": partner_id,
+                    "currency_id": currency.id,
+                    "amount_currency": float(amount),
+                    "debit": float(max(amount, 0)),
+                    "credit": float(max(-amount, 0)),
+                }
+            )
+
+        label = self._membook_item_label()
+        return {
+            "amount": -float(total),
+            "line_ids": [
+                item(label, journal.default_account_id, -total),
+                item(label, journal.suspense_account_id, _decimal(self.amount)),
+                item(
+                    self.env._("Bank charges: %(label)s", label=label),
+                    fee_account,
+                    _decimal(self.charges),
+                ),
+            ],
+        }
 
     def _reverse_original(self, reverses):
         """Undo the payment this correction reverses: reopen its invoices, reverse allocations."""
@@ -714,9 +788,10 @@ class MembookBankPayment(models.Model):
         if not original:
             return
         original_counterparts = original.counterpart_line_id
+        # The correction's item on suspense: the first one (its bank charges may follow there).
         reversal_line = self.statement_line_id.move_id.line_ids.filtered(
             lambda line: line.account_id == self.statement_line_id.journal_id.suspense_account_id
-        )
+        ).sorted("id")[:1]
         if original_counterparts:
             # Reopen the invoices (which reverses the allocations, as of the correction's
             # date), then settle the original payment with this correction.

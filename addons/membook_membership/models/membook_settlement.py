@@ -496,7 +496,11 @@ class MembookPayout(models.Model):
     def action_generate(self):
         for payout in self:
             try:
-                xml = payouts.build_pain001(payout._payout_batch())
+                xml = payouts.build_pain001(
+                    payout._payout_batch(),
+                    payout.company_id.membook_payout_journal_id.membook_pain001_version
+                    or payouts.DEFAULT_VERSION,
+                )
             except payouts.PayoutError as error:
                 raise UserError(self.env._("The payment file cannot be made: %s", error)) from error
             payout.attachment_id = self.env["ir.attachment"].create(

@@ -1,4 +1,6 @@
 from . import test_bank_day
+from . import test_bank_day_norway
+from . import test_bank_returns
 from . import test_billing_copy
 from . import test_billing_run
 from . import test_member

@@ -985,6 +985,13 @@ class TestBankDay(MembookBillingCommon):
         xml = payout.attachment_id.raw
         self._validate_pain001(xml)
         root = etree.fromstring(xml)
+        self.assertEqual(etree.QName(root).namespace.rsplit(":", 1)[1], "pain.001.001.09")
+        # A bank that still takes only the old version: chosen on the journal.
+        self.bank_journal.membook_pain001_version = "pain.001.001.03"
+        payout.action_generate()
+        old = etree.fromstring(payout.attachment_id.raw)
+        self.assertEqual(etree.QName(old).namespace.rsplit(":", 1)[1], "pain.001.001.03")
+        self._validate_pain001(payout.attachment_id.raw)
         ns = {"p": root.nsmap[None]}
         self.assertEqual(root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns), "3")
         self.assertEqual(root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns), "120.00")
@@ -1020,7 +1027,8 @@ class TestBankDay(MembookBillingCommon):
         # The official XSD ships with sepaxml, a test requirement (requirements-odoo.txt).
         import sepaxml
 
-        xsd = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd")
+        version = etree.QName(etree.fromstring(xml)).namespace.rsplit(":", 1)[1]
+        xsd = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", f"{version}.xsd")
         schema = etree.XMLSchema(etree.parse(xsd))
         schema.assertValid(etree.fromstring(xml))
 

@@ -21,6 +21,17 @@ Which function to use:
   come *after* items were yielded (a sum record or summary at the end, truncated XML), so the
   caller must treat nothing as final before the iterator is exhausted, e.g. stage rows in a
   database transaction and commit only after the loop ended without error.
+
+Besides payments, readers yield what a bank file reports that is not an incoming payment, so
+that nothing in it passes unseen: :class:`LumpSum` (a camt.053 entry itemised elsewhere),
+:class:`Outgoing` (a transfer going out) and :class:`FailedDebit` (a direct debit the payer's
+bank refused: no money came in).
+
+An archive id is the identity of a payment on its account: two payments (or two failed debits)
+of one file with the same account, archive id and correction flag make the file refused by the
+validating readers (:func:`read_bank_file`, :func:`iter_records` and their wrappers), as the
+second would otherwise be taken for a duplicate of the first and never applied.
+:func:`iter_unchecked` does not check this, so that its memory stays flat.
 """
 
 from __future__ import annotations
@@ -38,11 +49,12 @@ from lxml import etree
 from nordic_billing.bankfiles.camt import LumpSum, Outgoing, iter_camt, write_camt054
 from nordic_billing.bankfiles.ktl import KtlBatch, iter_ktl, write_ktl
 from nordic_billing.bankfiles.nets_ocr import OcrAssignment, iter_nets_ocr, write_nets_ocr
-from nordic_billing.payment import BankFileError, Payment
+from nordic_billing.payment import BankFileError, FailedDebit, Payment
 
 __all__ = [
     "BankFile",
     "BankFileError",
+    "FailedDebit",
     "KtlBatch",
     "LumpSum",
     "OcrAssignment",
@@ -88,6 +100,7 @@ class BankFile:
     payments: list[Payment]
     lump_sums: list[LumpSum]  # camt.053 entries itemised elsewhere; never counted as payments
     outgoing: list[Outgoing] = field(default_factory=list)  # camt transfers going out
+    failed_debits: list[FailedDebit] = field(default_factory=list)  # KTL refused debits
 
 
 def detect_format(head: bytes) -> str:
@@ -166,18 +179,52 @@ def _open(source: Source) -> Iterator[BinaryIO]:
         raise TypeError(f"not bytes, a path or a seekable binary file: {type(source).__name__}")
 
 
-def _records(stream: BinaryIO) -> tuple[str, Iterator[Payment | LumpSum | Outgoing]]:
+Item = Payment | LumpSum | Outgoing | FailedDebit
+
+
+def _records(stream: BinaryIO) -> tuple[str, Iterator[Item]]:
     start = stream.tell()
     source_format = detect_format(stream.read(HEAD_SIZE))
     stream.seek(start)
     if source_format == "ktl":
-        return source_format, iter_ktl(stream)
-    if source_format == "nets-ocr":
-        return source_format, iter_nets_ocr(stream)
-    return source_format, iter_camt(stream, source_format)
+        records = iter_ktl(stream)
+    elif source_format == "nets-ocr":
+        records = iter_nets_ocr(stream)
+    else:
+        records = iter_camt(stream, source_format)
+    return source_format, records
 
 
-def iter_unchecked(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
+def _unique(records: Iterator[Item], source_format: str) -> Iterator[Item]:
+    """Pass ``records`` on, refusing a second payment or failed debit with the identity
+    (account, archive id, correction flag) of an earlier one of the file.
+
+    Only hashes of the identities are kept (a few dozen bytes per payment); two
+    different identities share a hash with a probability of about 1 in 10**9 for a file of
+    200,000 payments, and then the file is refused with this message and read on another try
+    (hashes of text differ between processes).
+    """
+    seen: set[int] = set()
+    add = seen.add
+    for item in records:
+        kind = type(item)
+        if kind is Payment or kind is FailedDebit:
+            key = hash(
+                (item.account, item.archive_id, item.is_correction if kind is Payment else None)
+            )
+            if key in seen:
+                raise BankFileError(
+                    f"archive id {item.archive_id!r} on account {item.account} appears twice "
+                    "in the file: the second payment would be taken for a duplicate of the "
+                    "first and never applied; ask the bank for a corrected file",
+                    item.source_line,
+                    source_format,
+                )
+            add(key)
+        yield item
+
+
+def iter_unchecked(source: Source) -> Iterator[Item]:
     """Yield payments (and camt.053 lump sums) in one pass, as they are read.
 
     Not all-or-nothing: a :class:`BankFileError` may follow items already yielded. Use it only
@@ -187,7 +234,7 @@ def iter_unchecked(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
         yield from _records(stream)[1]
 
 
-def iter_records(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
+def iter_records(source: Source) -> Iterator[Item]:
     """Yield payments (and camt.053 lump sums) of a file proven valid in full beforehand.
 
     The source is read twice: a validating pass that keeps nothing, then the yielding pass. A
@@ -195,7 +242,8 @@ def iter_records(source: Source) -> Iterator[Payment | LumpSum | Outgoing]:
     """
     with _open(source) as stream:
         start = stream.tell()
-        for _item in _records(stream)[1]:
+        source_format, records = _records(stream)
+        for _item in _unique(records, source_format):
             pass
         stream.seek(start)
         yield from _records(stream)[1]
@@ -213,16 +261,19 @@ def read_bank_file(source: Source) -> BankFile:
     payments: list[Payment] = []
     lump_sums: list[LumpSum] = []
     outgoing: list[Outgoing] = []
+    failed_debits: list[FailedDebit] = []
     with _open(source) as stream:
         source_format, records = _records(stream)
-        for item in records:
+        for item in _unique(records, source_format):
             if isinstance(item, Payment):
                 payments.append(item)
             elif isinstance(item, Outgoing):
                 outgoing.append(item)
+            elif isinstance(item, FailedDebit):
+                failed_debits.append(item)
             else:
                 lump_sums.append(item)
-    return BankFile(source_format, payments, lump_sums, outgoing)
+    return BankFile(source_format, payments, lump_sums, outgoing, failed_debits)
 
 
 def read_payments(source: Source) -> list[Payment]:

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """ISO 20022 camt.054 notifications and camt.053 statements: streaming reader and a writer.
 
-Elements are matched by local name, so every version from ``.001.02`` to ``.001.08`` reads the
+Elements are matched by local name, so every version from ``.001.02`` to ``.001.10`` reads the
 same way. The file is parsed with ``lxml.etree.iterparse`` and every transaction and entry is
 cleared once read: memory does not grow with the file.
 
@@ -10,22 +10,45 @@ What becomes a :class:`~nordic_billing.payment.Payment`:
 
 * Only booked entries (``Sts`` ``BOOK``); pending and information-only entries are skipped.
 * ``CRDT`` entries are incoming payments. A ``DBIT`` entry with ``RvslInd`` true reverses an
-  earlier incoming payment: a payment with ``is_correction``. Other itemised ``DBIT``
-  transactions (money going out) are reported as :class:`Outgoing`, never as payments, so a
-  payer of settlements can recognise its own payouts; ``CRDT`` reversals (an outgoing payment
-  coming back) are skipped. A ``CdtDbtInd`` on a transaction overrides the entry's.
-* Each ``TxDtls`` is one payment; its archive id is ``TxDtls/Refs/AcctSvcrRef``, else the entry's
-  ``AcctSvcrRef`` + ``/`` + the transaction's 1-based index in the entry. The amount is
-  ``TxDtls/Amt`` (.04 and later), else ``AmtDtls/TxAmt/Amt``, else (a single transaction) the
-  entry amount. The transactions of an entry must add up to the entry amount.
+  earlier incoming payment: a payment with ``is_correction``. So does a ``DBIT`` transaction
+  with return information (``RtrInf``: a direct debit returned, with or without ``RvslInd``):
+  its amount is what the payer's earlier payment was (``AmtDtls/InstdAmt``, else the booked
+  amount less the charges), the rest of the booked amount is the bank's fee (``charges``) and
+  ``RtrInf/Rsn`` is the ``return_reason``. Other itemised ``DBIT`` transactions (money going
+  out) are reported as :class:`Outgoing`, never as payments, so a payer of settlements can
+  recognise its own payouts; ``CRDT`` reversals (an outgoing payment coming back) are skipped.
+  A ``CdtDbtInd`` on a transaction overrides the entry's.
+* Each ``TxDtls`` is one payment. The amount is ``TxDtls/Amt`` (.04 and later), else
+  ``AmtDtls/TxAmt/Amt``, else (the entry's only transaction) the entry amount; the
+  transactions of an entry must add up to the entry amount, and number ``Btch/NbOfTxs`` when
+  it is given. ``Chrgs`` (charges included in the booked amount) become ``charges``,
+  ``AmtDtls/InstdAmt`` the ``instructed_amount``. A zero amount is refused: it is no payment.
+  Amounts are ``xs:decimal`` as ISO 20022 restricts it (``.37`` and ``5.`` are valid).
+* The archive id (the payment's identity on its account) is ``TxDtls/Refs/AcctSvcrRef``. A
+  bank may leave it out (it is optional; many German, Dutch, Belgian and Swiss files lack it),
+  and then it is derived, the same way on every reading: the entry's id (``Ntry/AcctSvcrRef``,
+  else ``NtryRef:`` + ``NtryRef``) for the entry's only transaction, and the entry's id + ``/``
+  + the transaction's 1-based index in an entry of several; without an entry id, ``TxId:`` +
+  ``Refs/TxId``, else ``EndToEndId:`` + ``Refs/EndToEndId`` + ``/`` + booking date + ``/`` +
+  amount, else the statement's ``Id`` + ``/`` + the entry's position (+ ``/`` + index). A
+  single-transaction entry thus bears the same id in a camt.054 (with or without details) as
+  in a camt.053 (itemised or lump sum), and the same payment read from both is one payment.
+  Only incoming payments need an id; an entry that is not one never makes a file refused.
 * The reference is the first ``RmtInf/Strd/CdtrRefInf/Ref``: a Finnish national reference has
   ``Tp/CdOrPrtry/Cd`` ``SCOR`` and no ``Issr``, an RF reference ``Issr`` ``ISO``; the reference
-  is returned as written (an RF one starts with ``RF``). ``Ustrd`` lines become ``message``.
+  is returned as written (an RF one starts with ``RF``) with ``reference_source``
+  ``"structured"``. Without one, an RF or Finnish reference the payer typed into ``Ustrd`` is
+  used (see :func:`nordic_billing.references.reference_in_text`), with ``reference_source``
+  ``"message"``. ``Ustrd`` lines become ``message``.
 * camt.054: an entry without ``TxDtls`` is one payment of the entry amount.
-* camt.053: an entry whose transactions are not itemised (no ``TxDtls``, or ``TxDtls`` without
-  amounts) is a lump sum whose details a camt.054 notification gives: it is reported as a
-  :class:`LumpSum`, never as a payment, so reading both files does not count it twice.
-  Itemised camt.053 transactions carry the same archive ids as in camt.054, for deduplication.
+* camt.053: an entry whose transactions are not itemised is a lump sum whose details a camt.054
+  notification gives: it is reported as a :class:`LumpSum`, never as a payment, so reading both
+  files does not count it twice. Not itemised are: an entry without ``TxDtls``, a batch
+  (``Btch/NbOfTxs`` above 1) whose ``TxDtls`` have no amounts, several ``TxDtls`` without
+  amounts, and a batch whose one detail holds the entry's whole amount (Baltic banks list one
+  detail for a batch of 86 transactions). An entry with one ``TxDtls`` and no batch is one
+  payment, of the entry amount when the detail has none. Itemised camt.053 transactions carry
+  the same archive ids as in camt.054, for deduplication.
 
 ``TxsSummry`` (entry counts and sums, in total and per direction) is checked when present.
 """
@@ -35,7 +58,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import BinaryIO
@@ -44,11 +67,15 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from nordic_billing.payment import BankFileError, Payment
+from nordic_billing.references import reference_in_text
 
-_AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?\Z")
+# xs:decimal as ISO 20022 amounts restrict it: at most 18 digits, 5 of them decimals; ".37",
+# "5." and "+1.00" are valid forms.
+_AMOUNT = re.compile(r"\+?(?=\.?[0-9])(?:[0-9]*)(?:\.[0-9]*)?\Z")
 _COUNT = re.compile(r"[0-9]{1,15}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 _CACHE_SIZE = 4096
 REPORTS = {"camt.054": "Ntfctn", "camt.053": "Stmt"}
 
@@ -98,7 +125,8 @@ class _Names:
         for name in (
             "Acct TxsSummry TtlNtries TtlCdtNtries TtlDbtNtries NbOfNtries Sum Ntry NtryDtls "
             "TxDtls Amt CdtDbtInd RvslInd Sts Cd BookgDt Dt DtTm AcctSvcrRef Refs TxAmt Dbtr Nm "
-            "Pty AccptncDtTm RmtInf Ustrd CdtrRefInf Ref Cdtr EndToEndId"
+            "Pty AccptncDtTm RmtInf Ustrd CdtrRefInf Ref Cdtr EndToEndId TxId NtryRef RtrInf "
+            "InstdAmt Chrgs Rcrd ChrgInclInd Id"
         ).split():
             setattr(self, name, ns + name)
 
@@ -117,6 +145,7 @@ class _Report:
 
     path: str
     account: str = ""
+    report_id: str = ""  # Stmt/Id or Ntfctn/Id
     summary: dict[str, tuple[int, Decimal | None, etree._Element]] = field(default_factory=dict)
     entries: int = 0
     sums: dict[str, tuple[int, Decimal]] = field(
@@ -148,9 +177,15 @@ class _Entry:
     booking_date: dt.date | None
     archive_id: str
     batch_count: int | None
+    entry_ref: str = ""  # NtryRef
+    position: int = 0  # 1-based in the report
     transactions: int = 0
     signed_total: Decimal = Decimal(0)
     lump_sum: bool = False
+    details: etree._Element | None = None  # the NtryDtls being read
+    pending: Payment | Outgoing | None = None  # the first transaction, held back
+    pending_base: str = ""  # the entry's id it bears, "" when it has its own
+    pending_amountless: bool = False
 
 
 class CamtReader:
@@ -183,7 +218,9 @@ class CamtReader:
         text = (element.text or "").strip()
         value = self.amounts.get(text)
         if value is None:
-            if not _AMOUNT.match(text):
+            if not _AMOUNT.match(text) or (
+                len(text) > 18 and sum(c.isdigit() for c in text.lstrip("+0")) > 18
+            ):
                 raise self.error(
                     f"amount {text!r} is not a non-negative decimal number", path, element
                 )
@@ -251,7 +288,10 @@ class CamtReader:
                         entry = self.entry_header(ntry, report, element)
                     item = self.transaction(element, entry, report)
                     if item is not None:
-                        yield item
+                        if type(item) is list:
+                            yield from item
+                        else:
+                            yield item
                     self.release(element)
                 elif tag == n.Ntry:
                     if entry is None or entry.element is not element:
@@ -268,6 +308,7 @@ class CamtReader:
                         continue
                     if tag == n.Acct:
                         report.account = self.account(element, report.path)
+                        report.report_id = (element.getparent().findtext(n.Id) or "").strip()
                     else:
                         report.summary = self.summary(element, report.path)
                 else:
@@ -377,14 +418,8 @@ class CamtReader:
         if status is not None:
             status_code = (status.findtext(n.Cd) or status.text or "").strip()
         archive_id = (ntry.findtext(n.AcctSvcrRef) or "").strip()
-        batch_count = None
-        count_text = ntry.findtext(n.path("NtryDtls", "Btch", "NbOfTxs"))
-        if count_text is not None:
-            if not _COUNT.match(count_text.strip()):
-                raise self.error(
-                    f"NbOfTxs {count_text!r} is not a count", f"{path}/NtryDtls/Btch", ntry
-                )
-            batch_count = int(count_text)
+        details = ntry.find(n.NtryDtls)
+        batch_count = None if details is None else self.batch_count(details, path)
         return _Entry(
             path=path,
             element=ntry,
@@ -396,7 +431,18 @@ class CamtReader:
             booking_date=self.date(ntry.find(n.BookgDt), f"{path}/BookgDt"),
             archive_id=archive_id,
             batch_count=batch_count,
+            entry_ref=(ntry.findtext(n.NtryRef) or "").strip(),
+            position=report.entries,
         )
+
+    def batch_count(self, details: etree._Element, path: str) -> int | None:
+        """``Btch/NbOfTxs`` of one ``NtryDtls``, None when it declares no batch."""
+        count_text = details.findtext(self.names.path("Btch", "NbOfTxs"))
+        if count_text is None:
+            return None
+        if not _COUNT.match(count_text.strip()):
+            raise self.error(f"NbOfTxs {count_text!r} is not a count", f"{path}/NtryDtls/Btch")
+        return int(count_text)
 
     @staticmethod
     def incoming(direction: str, reversal: bool) -> bool | None:
@@ -407,18 +453,40 @@ class CamtReader:
             return True
         return None
 
+    @staticmethod
+    def entry_id(entry: _Entry, report: _Report) -> str:
+        """The id of an entry: ``AcctSvcrRef``, else ``NtryRef``, else the statement's ``Id``
+        and the entry's position; "" when there is none of them."""
+        if entry.archive_id:
+            return entry.archive_id
+        if entry.entry_ref:
+            return f"NtryRef:{entry.entry_ref}"
+        if report.report_id:
+            return f"{report.report_id}/{entry.position}"
+        return ""
+
     def transaction(
         self, tx: etree._Element, entry: _Entry, report: _Report
-    ) -> Payment | Outgoing | None:
-        """One ``TxDtls`` as a payment (None when skipped or part of a lump sum)."""
+    ) -> Payment | Outgoing | list[Payment | Outgoing] | None:
+        """One ``TxDtls``: its payment or outgoing transfer (None when skipped or held back),
+        preceded by the entry's first transaction when that was held back until it was known
+        not to be the entry's only one (then a list)."""
         n = self.names
         entry.transactions += 1
         index = entry.transactions
         path = f"{entry.path}/NtryDtls/TxDtls[{index}]"
-        if tx.getparent().tag != n.NtryDtls:
+        details = tx.getparent()
+        if details.tag != n.NtryDtls:
             raise self.error("TxDtls outside NtryDtls", path, tx)
+        if details is not entry.details:
+            # Another NtryDtls of the entry (each may declare its own batch): count them all.
+            if entry.details is not None and entry.batch_count is not None:
+                more = self.batch_count(details, path)
+                entry.batch_count = None if more is None else entry.batch_count + more
+            entry.details = details
         # One pass over the interesting descendants, told apart by their parents' names.
-        amount_element = tx_amount = accepted = None
+        amount_element = tx_amount = accepted = instructed = None
+        charge_elements = ()
         archive_id = direction = payer = reference = end_to_end = creditor = ""
         lines = []
         for element in tx.iter(
@@ -439,6 +507,10 @@ class CamtReader:
                     amount_element = element
                 elif parent_tag == n.TxAmt:
                     tx_amount = element
+                elif parent_tag == n.InstdAmt:
+                    instructed = element
+                elif parent_tag in (n.Chrgs, n.Rcrd):
+                    charge_elements += (element,)
             elif tag == n.AcctSvcrRef:
                 if parent_tag == n.Refs:
                     archive_id = (element.text or "").strip()
@@ -470,14 +542,23 @@ class CamtReader:
         direction = direction or entry.direction
         if direction not in ("CRDT", "DBIT"):
             raise self.error(f"CdtDbtInd {direction!r} is not CRDT or DBIT", path, tx)
+        pending, entry.pending = entry.pending, None
         if entry.lump_sum:
-            return None
+            return
         if amount_element is None:
-            if self.source_format == "camt.053":
-                if index > 1:
-                    raise self.error("TxDtls without an amount in an itemised entry", path, tx)
+            if index > 1:
+                if pending is not None and entry.pending_amountless:
+                    if self.source_format == "camt.053":
+                        # Transactions listed without amounts: itemised elsewhere.
+                        entry.lump_sum = True
+                        return
+                raise self.error(
+                    "TxDtls without an amount in an entry of several transactions", path, tx
+                )
+            if self.source_format == "camt.053" and (entry.batch_count or 1) > 1:
+                # A batch whose transactions have no amounts: itemised elsewhere.
                 entry.lump_sum = True
-                return None
+                return
             amount, currency = entry.amount, entry.currency
         else:
             amount, currency = self.amount(amount_element, f"{path}/Amt")
@@ -487,17 +568,78 @@ class CamtReader:
                     path,
                     amount_element,
                 )
+            if (
+                self.source_format == "camt.053"
+                and index == 1
+                and (entry.batch_count or 1) > 1
+                and amount == entry.amount
+            ):
+                # One detail holding the total of a batch of many transactions: the batch is
+                # itemised elsewhere (camt.054), else its money would be counted twice.
+                entry.lump_sum = True
+                return
+        out = None
+        if pending is not None:
+            if entry.pending_amountless:
+                raise self.error(
+                    "TxDtls[1] has no amount in an entry of several transactions", path, tx
+                )
+            if entry.pending_base:
+                pending = replace(pending, archive_id=f"{entry.pending_base}/1")
+            out = pending
         entry.signed_total += amount if direction == entry.direction else -amount
         correction = self.incoming(direction, entry.reversal)
-        outgoing = direction == "DBIT" and not entry.reversal
+        return_reason = ""
+        returned = tx.find(n.RtrInf) if direction == "DBIT" else None
+        if returned is not None:
+            # A direct-debit return, with RvslInd or (often) without: it reverses the payer's
+            # earlier payment.
+            correction = True
+            return_reason = (
+                returned.findtext(n.path("Rsn", "Cd"))
+                or returned.findtext(n.path("Rsn", "Prtry"))
+                or ""
+            ).strip()
+        outgoing = direction == "DBIT" and correction is None
         if not entry.booked or (correction is None and not outgoing):
-            return None
+            return out
+        if not amount:
+            if outgoing:
+                return out
+            raise self.error("amount is zero: a transaction without money is not a payment", path)
+        # The entry's first transaction waits for the next one when the entry does not say how
+        # many it holds: an entry's only transaction bears the entry's id.
+        held = index == 1 and (entry.batch_count or 1) == 1
+        entry.pending_base = ""
         if not archive_id:
-            if not entry.archive_id:
-                raise self.error("no AcctSvcrRef on the transaction or its entry", path, tx)
-            archive_id = f"{entry.archive_id}/{index}"
+            tx_id = (tx.findtext(n.path("Refs", "TxId")) or "").strip()
+            if tx_id and tx_id != "NOTPROVIDED" and not (entry.archive_id or entry.entry_ref):
+                archive_id = f"TxId:{tx_id}"
+            elif (
+                end_to_end
+                and end_to_end != "NOTPROVIDED"
+                and not (entry.archive_id or entry.entry_ref)
+            ):
+                archive_id = f"EndToEndId:{end_to_end}/{entry.booking_date}/{amount}"
+            else:
+                base = self.entry_id(entry, report)
+                if not base:
+                    if outgoing:
+                        base = f"{report.path}/{entry.position}"
+                    else:
+                        raise self.error(
+                            "no AcctSvcrRef, NtryRef, TxId or EndToEndId on the transaction "
+                            "or its entry, and no statement Id",
+                            path,
+                            tx,
+                        )
+                if held:
+                    archive_id = base
+                    entry.pending_base = base
+                else:
+                    archive_id = f"{base}/{index}"
         if outgoing:
-            return Outgoing(
+            item: Payment | Outgoing = Outgoing(
                 account=report.account,
                 archive_id=archive_id,
                 reference=reference,
@@ -509,34 +651,87 @@ class CamtReader:
                 source_format=self.source_format,
                 source_line=path,
             )
-        return Payment(
-            account=report.account,
-            archive_id=archive_id,
-            reference=reference,
-            amount=amount,
-            currency=currency,
-            payment_date=self.date(accepted, f"{path}/RltdDts/AccptncDtTm"),
-            booking_date=entry.booking_date,
-            payer_name=payer,
-            is_correction=correction,
-            source_format=self.source_format,
-            source_line=path,
-            message="\n".join(lines),
-        )
+        else:
+            charges = _ZERO
+            for element in charge_elements:
+                record = element.getparent()
+                if record.tag == n.Rcrd and (
+                    record.getparent().tag != n.Chrgs
+                    or (record.findtext(n.ChrgInclInd) or "").strip() in ("false", "0")
+                ):
+                    continue  # not a charge, or one the bank books apart
+                charges += self.amount(element, f"{path}/Chrgs")[0]
+            instructed_amount = None
+            if instructed is not None:
+                instructed_amount = self.amount(instructed, f"{path}/AmtDtls/InstdAmt")[0]
+            if returned is not None:
+                # The money taken back is the payer's earlier payment; what the bank took on
+                # top of it is its fee.
+                if instructed_amount is not None and instructed_amount < amount:
+                    charges = amount - instructed_amount
+                elif charges and charges < amount:
+                    pass
+                else:
+                    charges = _ZERO
+                amount -= charges
+            reference_source = "structured" if reference else ""
+            if not reference and lines:
+                reference = reference_in_text(" ".join(lines))
+                reference_source = "message" if reference else ""
+            item = Payment(
+                account=report.account,
+                archive_id=archive_id,
+                reference=reference,
+                amount=amount,
+                currency=currency,
+                payment_date=self.date(accepted, f"{path}/RltdDts/AccptncDtTm"),
+                booking_date=entry.booking_date,
+                payer_name=payer,
+                is_correction=correction,
+                source_format=self.source_format,
+                source_line=path,
+                message="\n".join(lines),
+                reference_source=reference_source,
+                charges=charges,
+                instructed_amount=instructed_amount,
+                return_reason=return_reason,
+            )
+        if held:
+            entry.pending = item
+            entry.pending_amountless = amount_element is None
+            return out
+        return item if out is None else [out, item]
 
-    def end_entry(self, entry: _Entry, report: _Report) -> Iterator[Payment | LumpSum]:
-        """Finish an entry: totals, and the entry itself when it has no itemised transactions."""
+    def end_entry(self, entry: _Entry, report: _Report) -> Iterator[Payment | LumpSum | Outgoing]:
+        """Finish an entry: totals, the transaction held back, and the entry itself when it
+        has no itemised transactions."""
         report.add(entry.direction, entry.amount)
+        pending, entry.pending = entry.pending, None
+        if pending is not None and not entry.lump_sum:
+            # The entry's only transaction: it bears the entry's id, as a camt.054 entry
+            # without details and a camt.053 lump sum do.
+            yield pending
         correction = self.incoming(entry.direction, entry.reversal)
         if entry.transactions == 0 or entry.lump_sum:
             if not entry.booked or correction is None:
                 return
-            if not entry.archive_id:
-                raise self.error("entry has no AcctSvcrRef", entry.path, entry.element)
+            if not entry.amount:
+                raise self.error(
+                    "amount is zero: an entry without money is not a payment",
+                    entry.path,
+                    entry.element,
+                )
+            archive_id = self.entry_id(entry, report)
+            if not archive_id:
+                raise self.error(
+                    "entry has no AcctSvcrRef or NtryRef, and the statement no Id",
+                    entry.path,
+                    entry.element,
+                )
             if self.source_format == "camt.053":
                 yield LumpSum(
                     account=report.account,
-                    archive_id=entry.archive_id,
+                    archive_id=archive_id,
                     amount=entry.amount,
                     currency=entry.currency,
                     booking_date=entry.booking_date,
@@ -548,7 +743,7 @@ class CamtReader:
                 return
             yield Payment(
                 account=report.account,
-                archive_id=entry.archive_id,
+                archive_id=archive_id,
                 reference="",
                 amount=entry.amount,
                 currency=entry.currency,
@@ -559,10 +754,18 @@ class CamtReader:
                 source_format=self.source_format,
                 source_line=entry.path,
             )
-        elif entry.signed_total != entry.amount:
+            return
+        if entry.signed_total != entry.amount:
             raise self.error(
                 f"the {entry.transactions} transactions add up to {entry.signed_total}, "
                 f"the entry amount is {entry.amount}",
+                entry.path,
+                entry.element,
+            )
+        if entry.batch_count is not None and entry.batch_count != entry.transactions:
+            raise self.error(
+                f"Btch/NbOfTxs says {entry.batch_count} transactions, the entry itemises "
+                f"{entry.transactions}",
                 entry.path,
                 entry.element,
             )

@@ -14,8 +14,8 @@ Nets' archive reference is not unique on its own (the same one can occur twice i
 payment's ``archive_id`` is ``"<archive reference>/<transmission>/<assignment>/<transaction>"``
 with the transmission, assignment and transaction numbers of the file, which Nets never reuses.
 Transaction types 18 and 20 (reversals) and a ``-`` sign mark a correction; totals are checked
-with the sign applied. AvtaleGiro assignments (service 21: agreements, payment requests) are
-not incoming payments and are rejected.
+with the sign applied; a zero amount is refused (it is no payment). AvtaleGiro assignments
+(service 21: agreements, payment requests) are not incoming payments and are rejected.
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ def iter_nets_ocr(stream: BinaryIO) -> Iterator[Payment]:
             source_format=FORMAT,
             source_line=f"line {tx.lineno}",
             message=tx.text,
+            reference_source="structured" if tx.kid else "",
         )
 
     for lineno, line, text in iter_records(stream):
@@ -209,6 +210,10 @@ def iter_nets_ocr(stream: BinaryIO) -> Iterator[Payment]:
                     yield payment(pending)
                 fields = AMOUNT_ITEM_1.parse(text, line, lineno)
                 ore = int(fields[5])
+                if not ore:
+                    raise AMOUNT_ITEM_1.error(
+                        "amount is zero: a transaction without money is not a payment", lineno
+                    )
                 negative = fields[4] == "-"
                 pending = _Transaction(
                     lineno=lineno,
