@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from nordic_billing import procountor_invoices, vouchers
 from nordic_billing.procountor import (
@@ -36,6 +36,9 @@ ACCESS_FIELDS = {
     "businesspartners": "access_partners",
 }
 CENT = Decimal("0.01")
+# Fields that say where the credentials are sent: only whoever may read the credentials (a
+# system administrator) may change them, or a manager could send them to a server of their own.
+ENDPOINT_FIELDS = ("environment", "custom_url")
 
 # Access tokens are good for an hour: every client of this process shares them.
 _TOKENS = TokenCache()
@@ -112,6 +115,10 @@ class ProcountorBackend(models.Model):
     client_id = fields.Char(groups="base.group_system")
     client_secret = fields.Char(groups="base.group_system")
     api_key = fields.Char(string="API key", groups="base.group_system")
+    can_edit_endpoint = fields.Boolean(
+        compute="_compute_can_edit_endpoint",
+        help="Whether the current user may change where the credentials are sent.",
+    )
     timeout = fields.Float(default=30.0, help="Seconds to wait for one answer.")
     retry_attempts = fields.Integer(
         default=4, help="Tries per call when Procountor is busy or unavailable, the first included."
@@ -214,6 +221,14 @@ class ProcountorBackend(models.Model):
                 backend.base_url = (backend.custom_url or "").rstrip("/")
             else:
                 backend.base_url = ENVIRONMENT_URLS[backend.environment]
+
+    @api.depends_context("uid")
+    def _compute_can_edit_endpoint(self):
+        self.can_edit_endpoint = self.env.is_system()
+
+    def write(self, vals):
+        _check_endpoint_change(self, vals, ENDPOINT_FIELDS)
+        return super().write(vals)
 
     @api.depends("company_id")
     def _compute_payment_journal_id(self):
@@ -872,6 +887,23 @@ class ProcountorBackend(models.Model):
             "target": "new",
             "context": {"default_backend_id": self.id},
         }
+
+
+def _check_endpoint_change(records, vals, endpoint_fields):
+    """Refuse a change of where the credentials go by a user who may not read them."""
+    changed = [name for name in endpoint_fields if name in vals]
+    if not changed or records.env.is_system():
+        return
+    for record in records:
+        if any((record[name] or False) != (vals[name] or False) for name in changed):
+            raise AccessError(
+                records.env._(
+                    "Only a system administrator may change where %(record)s sends its "
+                    "credentials (%(fields)s).",
+                    record=record.display_name,
+                    fields=", ".join(records._fields[name].string for name in changed),
+                )
+            )
 
 
 def _cents(amount) -> Decimal:
