@@ -29,6 +29,7 @@
         "views/membook_settlement_views.xml",
         "views/portal_templates.xml",
         "views/membook_menus.xml",
+        "views/res_users_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

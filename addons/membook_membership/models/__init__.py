@@ -14,3 +14,4 @@ from . import membook_split_rule
 from . import product_template
 from . import res_company
 from . import res_partner
+from . import res_users

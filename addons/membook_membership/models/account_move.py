@@ -186,7 +186,7 @@ class AccountMove(models.Model):
         )
         if not lines:
             return
-        levels = self.env["product.template"]._membook_levels()
+        levels = self.env["product.template"].sudo()._membook_levels()
         # The members of one club share their split: resolve it once per fee, club and amount.
         splits = {}
         vals_list = []

@@ -11,6 +11,8 @@ from odoo.exceptions import UserError
 from nordic_billing import bankfiles
 from nordic_billing.payment import BankFileError
 
+from .account_journal import membook_folder_problem
+
 _logger = logging.getLogger(__name__)
 
 
@@ -107,6 +109,11 @@ class MembookBankFile(models.Model):
         Cron = self.env["ir.cron"]
         for journal in journals:
             folder = journal.membook_import_folder
+            problem = membook_folder_problem(self.env, folder)
+            if problem:
+                # Set before the server's root was (re)configured: left alone, and said so.
+                _logger.warning("Bank file folder of %s not read: %s", journal.name, problem)
+                continue
             if not os.path.isdir(folder):
                 _logger.info("Bank file folder %s of %s does not exist", folder, journal.name)
                 continue

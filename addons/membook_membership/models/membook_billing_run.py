@@ -238,6 +238,7 @@ class MembookBillingRun(models.Model):
     def action_cancel(self):
         self.filtered(lambda r: r.state in ("draft", "running")).write({"state": "cancel"})
         self.line_ids.filtered(lambda line: line.state == "pending").unlink()
+        return True
 
     def action_view_invoices(self):
         self.ensure_one()

@@ -110,6 +110,7 @@ class MembookSettlement(models.Model):
                     )
                 )
             settlement.state = "confirmed"
+        return True
 
     def action_cancel(self):
         if self.filtered(lambda s: s.state == "paid" or s.payout_id):
@@ -118,11 +119,13 @@ class MembookSettlement(models.Model):
             )
         self.allocation_ids.write({"settlement_id": False})
         self.write({"state": "cancel"})
+        return True
 
     def action_mark_paid(self):
         self.filtered(lambda s: s.state == "confirmed").write(
             {"state": "paid", "paid_date": fields.Date.context_today(self)}
         )
+        return True
 
     def action_create_payout(self):
         settlements = self.filtered(lambda s: s.state == "confirmed" and not s.payout_id)
@@ -312,3 +315,4 @@ class MembookPayout(models.Model):
                 }
             )
             payout.state = "generated"
+        return True

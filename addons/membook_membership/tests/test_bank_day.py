@@ -13,7 +13,7 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from odoo.addons.membook_membership.models.membook_bank_payment import MembookBankPayment
 
@@ -886,7 +886,12 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(self.invoices[self.member_other].payment_state, "not_paid")
 
     def test_folder_import_moves_files(self):
-        with tempfile.TemporaryDirectory() as folder:
+        with (
+            tempfile.TemporaryDirectory() as root,
+            patch.dict(config.options, {"membook_bank_folder_root": root}),
+        ):
+            folder = os.path.join(root, "nordea")
+            os.mkdir(folder)
             self.bank_journal.membook_import_folder = folder
             with open(os.path.join(folder, "good.svm"), "wb") as handle:
                 handle.write(self._ktl(self._payment("F1", self._ref(self.member_a), "60.00")))
