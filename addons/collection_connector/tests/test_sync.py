@@ -264,7 +264,21 @@ class TestSync(CollectionCommon):
         self.assertIn("Set the account for Interest", lines[0].error)
         self.assertFalse(lines.move_id)
         self.backend.interest_account_id = self.account_interest
-        lines.action_book()
+        # The collection administrator who fixed the account books them, without accounting
+        # rights; a collection user, who only sees the lines, may not.
+        user = new_test_user(
+            self.env,
+            login="cc-book-user",
+            groups="base.group_user,collection_connector.group_collection_user",
+        )
+        with self.assertRaises(AccessError):
+            lines.with_user(user).action_book()
+        admin = new_test_user(
+            self.env,
+            login="cc-book-admin",
+            groups="base.group_user,collection_connector.group_collection_manager",
+        )
+        self.assertIs(lines.with_user(admin).action_book(), True)
         self.assertEqual(set(lines.mapped("state")), {"booked"})
         self.assertEqual(len(lines.move_id), 1)
 
