@@ -12,6 +12,7 @@ from nordic_billing import bankfiles
 from nordic_billing.payment import BankFileError
 
 from .account_journal import membook_folder_problem
+from .batching import wake_every_copy
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ class MembookBankFile(models.Model):
     )
     currency_id = fields.Many2one(related="journal_id.company_id.currency_id")
     imported_by_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.user)
+    fast_path_note = fields.Char(
+        string="Booked by Odoo",
+        readonly=True,
+        copy=False,
+        help="Empty while the payments are booked and reconciled set-based; otherwise why "
+        "Odoo's own path booked (some of) them.",
+    )
 
     @api.model
     def _import_file(self, journal, filename, data):
@@ -99,7 +107,7 @@ class MembookBankFile(models.Model):
             }
         )
         if new:
-            self.env.ref("membook_membership.ir_cron_membook_bank_process")._trigger()
+            wake_every_copy(self.env, "membook_membership.ir_cron_membook_bank_process")
         return record
 
     @api.model
@@ -145,6 +153,10 @@ class MembookBankFile(models.Model):
                         record.new_count,
                         record.duplicate_count,
                     )
+
+    def _membook_note_fallback(self, note):
+        """Say on the files why Odoo's path booked (some of) their payments."""
+        self.filtered(lambda record: record.fast_path_note != note).write({"fast_path_note": note})
 
     def action_view_payments(self):
         self.ensure_one()

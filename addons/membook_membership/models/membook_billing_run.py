@@ -4,13 +4,16 @@ import logging
 import uuid
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
 from .account_move import FeeLineAmountMismatch
-from .batching import analyze_when_stale, lock_next_batch
+from .batching import analyze_when_stale, lock_next_batch, wake_every_copy
+from .registry_checks import fast_paths_off
 
 _logger = logging.getLogger(__name__)
 
@@ -97,6 +100,13 @@ class MembookBillingRun(models.Model):
     no_email_count = fields.Integer(compute="_compute_counts")
     failed_count = fields.Integer(compute="_compute_counts")
     progress = fields.Float(compute="_compute_counts")
+    fast_path_note = fields.Char(
+        string="Invoice copies",
+        readonly=True,
+        copy=False,
+        help="Empty while invoices of members of one shape are copied in SQL; otherwise why "
+        "Odoo made them one by one.",
+    )
 
     @api.depends("line_ids.state")
     def _compute_counts(self):
@@ -232,8 +242,12 @@ class MembookBillingRun(models.Model):
                 [{"run_id": run.id, "partner_id": partner_id} for partner_id in to_bill]
             )
             run.state = "running"
-        self.env.ref("membook_membership.ir_cron_membook_billing_run")._trigger()
+        wake_every_copy(self.env, "membook_membership.ir_cron_membook_billing_run")
         return True
+
+    def _membook_note_fallback(self, note):
+        """Say on the runs why Odoo made (some of) their invoices instead of the SQL copy."""
+        self.filtered(lambda run: run.fast_path_note != note).write({"fast_path_note": note})
 
     def action_cancel(self):
         self.filtered(lambda r: r.state in ("draft", "running")).write({"state": "cancel"})
@@ -430,10 +444,33 @@ class MembookBillingRunLine(models.Model):
             if refused := move._membook_copy_check():
                 _logger.info("Billing run: Odoo makes each invoice like %s: %s", move.name, refused)
             else:
-                copies = move._membook_copy_invoices(
-                    self.env["res.partner"].browse([vals["partner_id"] for _line, vals in rest]),
-                    [vals["access_token"] for _line, vals in rest],
-                )
+                # Not a flushing savepoint: that would run the precommit hooks, which forget the
+                # numbers this transaction holds (the copies go on from them).
+                self.env.flush_all()
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        copies = move._membook_copy_invoices(
+                            self.env["res.partner"].browse(
+                                [vals["partner_id"] for _line, vals in rest]
+                            ),
+                            [vals["access_token"] for _line, vals in rest],
+                        )
+                except (psycopg2.Error, LookupError, TypeError, ValueError, AttributeError) as exc:
+                    # Not expected: the copy is undone to its savepoint and Odoo makes these
+                    # invoices, so that the batch completes instead of failing on every run.
+                    _logger.warning(
+                        "Billing run: copying %s failed, Odoo makes these invoices: %r",
+                        move.name,
+                        exc,
+                    )
+                    # Forget what the undone copy left in memory, its numbers included: Odoo
+                    # numbers the next invoice from the database.
+                    self.env.transaction.clear()
+                    move._get_sequence_cache().clear()
+                    rest[0][0].run_id._membook_note_fallback(
+                        self.env._("Copying an invoice failed (%s): Odoo made them.", repr(exc))
+                    )
+                    copies = None
             if copies is None:
                 copies = self._create_with_odoo(rest)
             done += [(line, copy) for (line, _vals), copy in zip(rest, copies, strict=True)]
@@ -454,8 +491,12 @@ class MembookBillingRunLine(models.Model):
         (see _copy_shape) after the first; every item alone when no copy can be made."""
         if len(todo) < 2:
             return [(item, []) for item in todo]
-        if blocker := self.env["account.move"]._membook_copy_blocker():
+        blocker = fast_paths_off(self.env) or self.env["account.move"]._membook_copy_blocker()
+        if blocker:
             _logger.info("Billing run: Odoo makes every invoice: %s", blocker)
+            self.browse([line.id for line, _vals in todo]).run_id._membook_note_fallback(
+                self.env._("Odoo made every invoice: %s.", blocker)
+            )
             return [(item, []) for item in todo]
         groups = {}
         fiscal = {}

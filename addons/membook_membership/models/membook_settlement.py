@@ -1,12 +1,12 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import payouts
+from nordic_billing.money import to_decimal
 from nordic_billing.references import FI, normalise_for_matching
 
 
@@ -207,7 +207,7 @@ class MembookSettlement(models.Model):
             [("reference_key", "=", key), ("state", "=", "confirmed"), ("payout_id", "!=", False)],
             limit=1,
         )
-        if settlement and Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")) == amount:
+        if settlement and to_decimal(settlement.amount_total) == amount:
             settlement.write(
                 {"state": "paid", "paid_date": date or fields.Date.context_today(self)}
             )
@@ -290,7 +290,7 @@ class MembookPayout(models.Model):
                     creditor_name=settlement.organisation_id.name,
                     iban=settlement.bank_account_id.acc_number,
                     bic=settlement.bank_account_id.bank_bic or "",
-                    amount=Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")),
+                    amount=to_decimal(settlement.amount_total),
                     end_to_end_id=settlement.name,
                     reference=settlement.reference,
                 )

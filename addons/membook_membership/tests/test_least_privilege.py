@@ -123,6 +123,63 @@ class TestLeastPrivilege(MembookBillingCommon):
         self.assertIs(settlement.action_mark_paid(), True)
         self.assertEqual(settlement.state, "paid")
 
+    def test_starting_work_wakes_every_copy_of_the_scheduled_action(self):
+        """CONFIGURE suggests copies of the bank-day and billing actions to share the work: an
+        import or a billing run wakes each copy, not only the original."""
+        Trigger = self.env["ir.cron.trigger"]
+        for xmlid in (
+            "membook_membership.ir_cron_membook_bank_process",
+            "membook_membership.ir_cron_membook_billing_run",
+        ):
+            cron = self.env.ref(xmlid)
+            cron.copy({"name": f"{cron.name} (2)"})
+        jobs = {
+            xmlid: self.env["ir.cron"].search(
+                [
+                    ("model_id", "=", self.env.ref(xmlid).model_id.id),
+                    ("code", "=", self.env.ref(xmlid).code),
+                ]
+            )
+            for xmlid in (
+                "membook_membership.ir_cron_membook_bank_process",
+                "membook_membership.ir_cron_membook_billing_run",
+            )
+        }
+        self.assertEqual([len(crons) for crons in jobs.values()], [2, 2])
+        Trigger.search([]).unlink()
+        invoice = self._fee_invoice(self.member_a)
+        payment = Payment(
+            account="47300010416310",
+            archive_id="WAKE1",
+            reference=invoice.payment_reference,
+            amount=Decimal("60.00"),
+            currency="EUR",
+            payment_date=dt.date(2026, 2, 1),
+            booking_date=dt.date(2026, 2, 2),
+            payer_name="PAYER",
+            is_correction=False,
+            source_format="ktl",
+            source_line="",
+        )
+        data = write_ktl([KtlBatch(payments=[payment], created=dt.datetime(2026, 2, 2, 8))])
+        self.env["membook.bank.file"]._import_file(self.bank_journal, "wake.svm", data)
+        bank_jobs = jobs["membook_membership.ir_cron_membook_bank_process"]
+        self.assertEqual(Trigger.search([("cron_id", "in", bank_jobs.ids)]).cron_id, bank_jobs)
+        run = self.env["membook.billing.run"].create(
+            {
+                "name": "Fees 2026",
+                "period_key": "2026",
+                "journal_id": self.sale_journal.id,
+                "product_ids": [(6, 0, self.fee.ids)],
+                "member_domain": f"[('id', '=', {self.member_b.id})]",
+            }
+        )
+        run.action_start()
+        billing_jobs = jobs["membook_membership.ir_cron_membook_billing_run"]
+        self.assertEqual(
+            Trigger.search([("cron_id", "in", billing_jobs.ids)]).cron_id, billing_jobs
+        )
+
     def test_buttons_answer_rpc(self):
         """Buttons return an action or True: None cannot be marshalled over XML-RPC."""
         office = self.env(user=self.office)

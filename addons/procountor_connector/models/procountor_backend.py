@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from nordic_billing import procountor_invoices, vouchers
+from nordic_billing.money import to_decimal
 from nordic_billing.procountor import (
     Credentials,
     ProcountorClient,
@@ -35,7 +36,6 @@ ACCESS_FIELDS = {
     "invoices": "access_invoices",
     "businesspartners": "access_partners",
 }
-CENT = Decimal("0.01")
 # Fields that say where the credentials are sent: only whoever may read the credentials (a
 # system administrator) may change them, or a manager could send them to a server of their own.
 ENDPOINT_FIELDS = ("environment", "custom_url")
@@ -550,7 +550,7 @@ class ProcountorBackend(models.Model):
             VoucherRow(
                 allocation.organisation_id,
                 allocation.product_id,
-                Decimal(str(allocation.amount)).quantize(Decimal("0.01")),
+                to_decimal(allocation.amount),
                 allocation.create_date.date(),
             )
             for allocation in allocations
@@ -571,7 +571,7 @@ class ProcountorBackend(models.Model):
         return [
             SettlementRow(
                 settlement.organisation_id,
-                Decimal(str(settlement.amount_total)).quantize(Decimal("0.01")),
+                to_decimal(settlement.amount_total),
                 settlement.paid_date,
                 settlement.name,
             )
@@ -626,7 +626,7 @@ class ProcountorBackend(models.Model):
                 vouchers.Allocation(
                     organisation=self._procountor_voucher_code(organisation),
                     account=mapping.account_id.code,
-                    amount=_cents(row.amount),
+                    amount=to_decimal(row.amount),
                     dimensions=tuple(
                         vouchers.DimensionRef(item.dimension_id.remote_id, item.remote_id)
                         for item in mapping.with_context(active_test=False).dimension_item_ids
@@ -663,7 +663,7 @@ class ProcountorBackend(models.Model):
                     [
                         vouchers.Settlement(
                             code,
-                            _cents(row.amount),
+                            to_decimal(row.amount),
                             self.bank_account_id.code,
                             row.description,
                         )
@@ -904,7 +904,3 @@ def _check_endpoint_change(records, vals, endpoint_fields):
                     fields=", ".join(records._fields[name].string for name in changed),
                 )
             )
-
-
-def _cents(amount) -> Decimal:
-    return Decimal(str(amount)).quantize(CENT)

@@ -9,6 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+from odoo.addons.membook_membership.models.batching import lock_next_batch
+
 from nordic_billing import outbox
 from nordic_billing.procountor import ProcountorError, ProcountorPermissionError
 
@@ -421,12 +423,9 @@ class ProcountorExchange(models.Model):
         domain = self._due_domain()
         Cron._commit_progress(remaining=self.search_count(domain))
         while True:
-            exchanges = self.search(domain, limit=batch_size, order="id")
-            if not exchanges:
-                break
-            exchanges = exchanges.try_lock_for_update()
-            exchanges.invalidate_recordset()
-            exchanges = exchanges.filtered_domain(domain)
+            # The next rows no other worker holds: a copy of this action working on the first
+            # page does not stop this one early.
+            exchanges = lock_next_batch(self, domain, batch_size)
             if not exchanges:
                 break
             exchanges._mark_sending()
