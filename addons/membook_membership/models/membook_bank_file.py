@@ -58,8 +58,7 @@ class MembookBankFile(models.Model):
     imported_by_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.user)
     fast_path_note = fields.Char(
         string="Booked by Odoo",
-        readonly=True,
-        copy=False,
+        compute="_compute_fast_path_note",
         help="Empty while the payments are booked and reconciled set-based; otherwise why "
         "Odoo's own path booked (some of) them.",
     )
@@ -154,9 +153,19 @@ class MembookBankFile(models.Model):
                         record.duplicate_count,
                     )
 
-    def _membook_note_fallback(self, note):
-        """Say on the files why Odoo's path booked (some of) their payments."""
-        self.filtered(lambda record: record.fast_path_note != note).write({"fast_path_note": note})
+    @api.depends("payment_ids.fast_path_note")
+    def _compute_fast_path_note(self):
+        # Kept on the payments, which the worker that books them holds: copies of the
+        # scheduled action writing the file itself would conflict.
+        notes = dict(
+            self.env["membook.bank.payment"]._read_group(
+                [("file_id", "in", self.ids), ("fast_path_note", "!=", False)],
+                ["file_id"],
+                ["fast_path_note:max"],
+            )
+        )
+        for record in self:
+            record.fast_path_note = notes.get(record, False)
 
     def action_view_payments(self):
         self.ensure_one()

@@ -137,6 +137,9 @@ class MembookBankPayment(models.Model):
     reversed_by_id = fields.Many2one("membook.bank.payment", string="Reversed by", readonly=True)
     allocation_ids = fields.One2many("membook.allocation", "bank_payment_id", readonly=True)
     assigned_by_id = fields.Many2one("res.users", string="Assigned by", readonly=True)
+    fast_path_note = fields.Char(
+        string="Booked by Odoo", readonly=True, help="Why Odoo's own path booked this payment."
+    )
     assigned_at = fields.Datetime(string="Assigned on", readonly=True)
     suggestion_text = fields.Text(string="Suggestions", compute="_compute_suggestion_text")
 
@@ -269,7 +272,7 @@ class MembookBankPayment(models.Model):
                 payments._process()
         if reason:
             _logger.info("Bank payments: Odoo books and reconciles the batch: %s", reason)
-            self.file_id._membook_note_fallback(reason)
+            self.write({"fast_path_note": reason})
 
     @api.model
     def _membook_item_copy_blocker(self):

@@ -102,8 +102,7 @@ class MembookBillingRun(models.Model):
     progress = fields.Float(compute="_compute_counts")
     fast_path_note = fields.Char(
         string="Invoice copies",
-        readonly=True,
-        copy=False,
+        compute="_compute_fast_path_note",
         help="Empty while invoices of members of one shape are copied in SQL; otherwise why "
         "Odoo made them one by one.",
     )
@@ -245,9 +244,19 @@ class MembookBillingRun(models.Model):
         wake_every_copy(self.env, "membook_membership.ir_cron_membook_billing_run")
         return True
 
-    def _membook_note_fallback(self, note):
-        """Say on the runs why Odoo made (some of) their invoices instead of the SQL copy."""
-        self.filtered(lambda run: run.fast_path_note != note).write({"fast_path_note": note})
+    @api.depends("line_ids.fast_path_note")
+    def _compute_fast_path_note(self):
+        # Kept on the lines, which the worker that invoices them holds: copies of the scheduled
+        # action writing the run itself would conflict.
+        notes = dict(
+            self.env["membook.billing.run.line"]._read_group(
+                [("run_id", "in", self.ids), ("fast_path_note", "!=", False)],
+                ["run_id"],
+                ["fast_path_note:max"],
+            )
+        )
+        for run in self:
+            run.fast_path_note = notes.get(run, False)
 
     def action_cancel(self):
         self.filtered(lambda r: r.state in ("draft", "running")).write({"state": "cancel"})
@@ -355,6 +364,9 @@ class MembookBillingRunLine(models.Model):
         index=True,
     )
     message = fields.Char()
+    fast_path_note = fields.Char(
+        string="Made by Odoo", readonly=True, help="Why Odoo made this invoice, not a copy."
+    )
 
     _run_partner_uniq = models.UniqueIndex(
         "(run_id, partner_id)", "A member appears once in a billing run."
@@ -431,7 +443,8 @@ class MembookBillingRunLine(models.Model):
         _membook_copy_invoices), which costs a fraction of Odoo making each. Invoices that
         cannot be copied are made by Odoo.
         """
-        groups = self._copy_groups(todo)
+        notes = []
+        groups = self._copy_groups(todo, notes)
         made = list(
             zip(groups, self._create_with_odoo([first for first, _rest in groups]), strict=True)
         )
@@ -467,7 +480,7 @@ class MembookBillingRunLine(models.Model):
                     # numbers the next invoice from the database.
                     self.env.transaction.clear()
                     move._get_sequence_cache().clear()
-                    rest[0][0].run_id._membook_note_fallback(
+                    notes.append(
                         self.env._("Copying an invoice failed (%s): Odoo made them.", repr(exc))
                     )
                     copies = None
@@ -475,7 +488,9 @@ class MembookBillingRunLine(models.Model):
                 copies = self._create_with_odoo(rest)
             done += [(line, copy) for (line, _vals), copy in zip(rest, copies, strict=True)]
         lines = self.browse([line.id for line, _move in done])
-        lines.write({"state": "invoiced", "message": False})
+        lines.write(
+            {"state": "invoiced", "message": False, "fast_path_note": notes[-1] if notes else False}
+        )
         # Each line its own invoice: one statement for the batch, not one write per line.
         lines.flush_recordset()
         self.env.cr.execute_values(
@@ -486,17 +501,16 @@ class MembookBillingRunLine(models.Model):
         )
         lines.invalidate_recordset(["move_id"])
 
-    def _copy_groups(self, todo):
+    def _copy_groups(self, todo, notes):
         """[(first item, [items to copy its invoice to])] of ``todo``: members of one shape
-        (see _copy_shape) after the first; every item alone when no copy can be made."""
+        (see _copy_shape) after the first; every item alone when no copy can be made, and
+        why added to ``notes``."""
         if len(todo) < 2:
             return [(item, []) for item in todo]
         blocker = fast_paths_off(self.env) or self.env["account.move"]._membook_copy_blocker()
         if blocker:
             _logger.info("Billing run: Odoo makes every invoice: %s", blocker)
-            self.browse([line.id for line, _vals in todo]).run_id._membook_note_fallback(
-                self.env._("Odoo made every invoice: %s.", blocker)
-            )
+            notes.append(self.env._("Odoo made every invoice: %s.", blocker))
             return [(item, []) for item in todo]
         groups = {}
         fiscal = {}
