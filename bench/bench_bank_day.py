@@ -150,6 +150,12 @@ def main() -> None:
     )
     args_parser.add_argument("--setup-only", action="store_true", help="stop after the set-up")
     args_parser.add_argument("--from-setup", metavar="DATABASE", help="reuse a kept set-up")
+    args_parser.add_argument(
+        "--sql-fast-paths",
+        choices=("on", "off"),
+        default="on",
+        help="off: Odoo's own paths only (the system parameter membook_membership.sql_fast_paths)",
+    )
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args_parser.parse_args()
     if args.worker:
@@ -227,6 +233,10 @@ def main() -> None:
         print(f"KTL file: {len(payments)} payments, {len(data) / 1e6:.1f} MB, mix {kinds}")
 
         env["ir.config_parameter"].set_param("membook.bank_batch_size", args.batch)
+        env["ir.config_parameter"].set_param(
+            "membook_membership.sql_fast_paths", args.sql_fast_paths
+        )
+        print(f"SQL fast paths: {args.sql_fast_paths}")
         cr.commit()
         t0 = time.monotonic()
         record = env["membook.bank.file"]._import_file(bank, "bench.svm", data)

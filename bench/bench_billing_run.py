@@ -36,6 +36,12 @@ def main() -> None:
         default=1,
         help="processes running the cron, as copies of the scheduled action do",
     )
+    args_parser.add_argument(
+        "--sql-fast-paths",
+        choices=("on", "off"),
+        default="on",
+        help="off: Odoo's own paths only (the system parameter membook_membership.sql_fast_paths)",
+    )
     args_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args_parser.parse_args()
     if args.worker:
@@ -117,6 +123,10 @@ def main() -> None:
         cr.commit()
 
         env["ir.config_parameter"].set_param("membook.billing_batch_size", args.batch)
+        env["ir.config_parameter"].set_param(
+            "membook_membership.sql_fast_paths", args.sql_fast_paths
+        )
+        print(f"SQL fast paths: {args.sql_fast_paths}")
         # Warm up the registry (trigger trees, caches) as a running server is, on 20 members
         # that the measured run then skips as already billed.
         first = env["res.partner"].search([("is_member", "=", True)], limit=20, order="id")

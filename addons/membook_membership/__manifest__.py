@@ -30,6 +30,7 @@
         "views/portal_templates.xml",
         "views/membook_menus.xml",
         "views/account_journal_views.xml",
+        "views/res_users_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

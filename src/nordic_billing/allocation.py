@@ -37,36 +37,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+# The money helpers were first written here: re-exported for whoever imports them from here.
+from .money import Money, MoneyError, from_cents, to_cents
+
 BeneficiaryKey = int | str
 """An organisation id (or any key the caller uses for a beneficiary, e.g. the operator)."""
-
-Money = Decimal | int
-"""An amount: a Decimal in currency units, or an int number of cents."""
 
 DEFAULT_LEVELS: tuple[str, ...] = ("club", "district", "federation")
 """Hierarchy levels from the bottom to the top."""
 
 
-class AllocationError(ValueError):
-    """Rules, amounts or an organisation chain that cannot be split; the message says why."""
-
-
-def to_cents(amount: Money) -> int:
-    """Cents of an amount: an int is taken as cents already, a Decimal as currency units.
-
-    A Decimal with a fraction of a cent raises :class:`AllocationError`: nothing is rounded here.
-    """
-    if isinstance(amount, int):
-        return amount
-    cents = amount.scaleb(2)
-    if not cents.is_finite() or cents != cents.to_integral_value():
-        raise AllocationError(f"{amount} is not a whole number of cents.")
-    return int(cents)
-
-
-def from_cents(cents: int) -> Decimal:
-    """Currency units with two decimals: ``6000 -> Decimal("60.00")``."""
-    return Decimal(cents).scaleb(-2)
+AllocationError = MoneyError
+"""Rules, amounts or an organisation chain that cannot be split; the message says why. The
+money helpers' error, so that an amount that is not a whole number of cents is one too."""
 
 
 def _integer_weights(weights: Sequence[int | Decimal]) -> list[int]:

@@ -300,6 +300,14 @@ class AccountMove(models.Model):
                 )
         return super().button_draft()
 
+    def _membook_copy_known_overrides(self):
+        """Our _post acts on credit notes only: an invoice a membership billing run copies
+        needs none of it (the hook of the membership addon, which need not be installed)."""
+        parent = getattr(super(), "_membook_copy_known_overrides", None)
+        known = parent() if parent else {}
+        known.setdefault(("account.move", "_post"), set()).add("collection_connector")
+        return known
+
     def _post(self, soft=True):
         self.filtered(lambda m: m.move_type == "out_refund")._collection_check_credit_notes()
         posted = super()._post(soft=soft)

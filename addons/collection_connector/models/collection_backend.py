@@ -4,11 +4,15 @@ import logging
 from datetime import timezone
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from nordic_billing.collection import AgencyError, adapter_choices, get_adapter_class
 
 _logger = logging.getLogger(__name__)
+
+# Fields that say where and how the API key is sent: only whoever may read the key (a system
+# administrator) may change them, or a manager could send it to a server of their own.
+ENDPOINT_FIELDS = ("protocol", "url", "auth_type")
 
 
 def _naive_utc(value):
@@ -48,6 +52,10 @@ class CollectionBackend(models.Model):
         default="api_key",
     )
     api_key = fields.Char(string="API key", groups="base.group_system")
+    can_edit_endpoint = fields.Boolean(
+        compute="_compute_can_edit_endpoint",
+        help="Whether the current user may change where the API key is sent.",
+    )
     timeout = fields.Integer(default=30, help="Seconds to wait for one answer.")
     max_retries = fields.Integer(
         string="Retries per call",
@@ -129,6 +137,54 @@ class CollectionBackend(models.Model):
         "(company_id) WHERE creates_cases AND active",
         "Only one active agency per company can create new cases.",
     )
+
+    @api.depends_context("uid")
+    def _compute_can_edit_endpoint(self):
+        self.can_edit_endpoint = self.env.is_system()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("creates_cases") and vals.get("active", True):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                self._check_single_creating(company)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _check_endpoint_change(self, vals, ENDPOINT_FIELDS)
+        if vals.get("creates_cases") or vals.get("active") or "company_id" in vals:
+            for backend in self:
+                creates = vals.get("creates_cases", backend.creates_cases)
+                active = vals.get("active", backend.active)
+                if creates and active:
+                    company = (
+                        self.env["res.company"].browse(vals["company_id"])
+                        if "company_id" in vals
+                        else backend.company_id
+                    )
+                    backend._check_single_creating(company, exclude=self)
+        return super().write(vals)
+
+    @api.model
+    def _check_single_creating(self, company, exclude=None):
+        """Say clearly, before the database refuses it, that ``company`` has a creating agency.
+
+        The unique index stays the guard against two transactions at once; this check keeps the
+        expected case from ending as a failed statement in the server log.
+        """
+        domain = [("company_id", "=", company.id), ("creates_cases", "=", True)]
+        if exclude:
+            domain.append(("id", "not in", exclude.ids))
+        other = self.search(domain, limit=1)
+        if other:
+            raise ValidationError(
+                self.env._(
+                    "%(agency)s already creates the new cases of %(company)s: use its 'Send new "
+                    "cases here' button on the agency that should take over.",
+                    agency=other.display_name,
+                    company=company.display_name,
+                )
+            )
 
     @api.model
     def _selection_protocol(self):
@@ -267,13 +323,15 @@ class CollectionBackend(models.Model):
         self.env["collection.case"]._apply_updates(self, updates)
         if updates:
             self.updates_since = _naive_utc(max(update.updated_at for update in updates))
-        self.env["collection.settlement.line"]._store_lines(self, settlements)
+        # Settlement lines and their journal entries are the connector's own records: nobody
+        # creates them by hand, and a collection administrator need not be an accountant to
+        # read the agency's news now rather than at the next scheduled run.
+        Line = self.env["collection.settlement.line"].sudo()
+        Line._store_lines(self.sudo(), settlements)
         if settlements:
             self.settlements_since = _naive_utc(max(line.created_at for line in settlements))
         self.sync_error = False
-        self.env["collection.settlement.line"].search(
-            [("backend_id", "=", self.id), ("state", "!=", "booked")]
-        )._book()
+        Line.search([("backend_id", "=", self.id), ("state", "!=", "booked")])._book()
         return True
 
     @api.model
@@ -291,3 +349,20 @@ class CollectionBackend(models.Model):
                 _logger.warning("Collection agency %s: %s", backend.name, exc.message)
             if not Cron._commit_progress(1):
                 break
+
+
+def _check_endpoint_change(records, vals, endpoint_fields):
+    """Refuse a change of where the API key goes by a user who may not read it."""
+    changed = [name for name in endpoint_fields if name in vals]
+    if not changed or records.env.is_system():
+        return
+    for record in records:
+        if any((record[name] or False) != (vals[name] or False) for name in changed):
+            raise AccessError(
+                records.env._(
+                    "Only a system administrator may change where %(record)s sends its API key "
+                    "(%(fields)s).",
+                    record=record.display_name,
+                    fields=", ".join(records._fields[name].string for name in changed),
+                )
+            )

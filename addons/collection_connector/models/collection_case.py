@@ -3,7 +3,6 @@
 import json
 import logging
 from datetime import timedelta
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -18,6 +17,7 @@ from nordic_billing.collection import (
     make_external_key,
 )
 from nordic_billing.collection.sync import ERROR, RETRY, failure_outcome, payment_changes
+from nordic_billing.money import to_decimal
 
 from .collection_backend import _naive_utc
 
@@ -552,6 +552,5 @@ class CollectionCase(models.Model):
         return cases
 
 
-def _money(value):
-    """A float amount from Odoo as the Decimal with two decimals the agency expects."""
-    return Decimal(str(round(value or 0.0, 2))).quantize(Decimal("0.01"))
+# A float amount from Odoo as the Decimal with two decimals the agency expects.
+_money = to_decimal

@@ -1,6 +1,5 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.fields import Domain
@@ -8,6 +7,7 @@ from odoo.tools import split_every
 
 from nordic_billing.collection import AgencyError
 from nordic_billing.collection.sync import ERROR, failure_outcome
+from nordic_billing.money import to_decimal
 
 
 class CollectionOperation(models.Model):
@@ -76,7 +76,7 @@ class CollectionOperation(models.Model):
                 if operation.kind == "payment":
                     ref = adapter.add_payment(
                         case.case_number,
-                        Decimal(str(operation.amount)).quantize(Decimal("0.01")),
+                        to_decimal(operation.amount),
                         operation.date,
                         operation.key,
                     )

@@ -34,10 +34,22 @@ class TestBackend(BaseCommon):
             self.env["collection.backend"].with_user(self.user_plain).search([]).read(["name"])
 
     def test_one_creating_backend_per_company(self):
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        # The expected conflict is a clear message, not a failed statement in the server log.
+        with (
+            self.assertNoLogs("odoo.sql_db", "ERROR"),
+            self.assertRaisesRegex(ValidationError, "Agency A already creates"),
+        ):
             self.env["collection.backend"].create(
                 {"name": "Agency B", "url": "http://127.0.0.1:9", "creates_cases": True}
             )
+        second = self.env["collection.backend"].create(
+            {"name": "Agency C", "url": "http://127.0.0.1:9"}
+        )
+        with (
+            self.assertNoLogs("odoo.sql_db", "ERROR"),
+            self.assertRaisesRegex(ValidationError, "Send new cases here"),
+        ):
+            second.creates_cases = True
         # Another company may have its own creating backend.
         self.env["collection.backend"].create(
             {
@@ -47,6 +59,39 @@ class TestBackend(BaseCommon):
                 "company_id": self.company_b.id,
             }
         )
+
+    def test_unique_index_still_guards_concurrent_writers(self):
+        # Two transactions at once pass the check: the index is what refuses the second.
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.cr.execute(
+                "INSERT INTO collection_backend (name, url, company_id, protocol, auth_type, "
+                "active, creates_cases) VALUES ('B', 'http://x', %s, 'generic_rest', 'api_key', "
+                "true, true)",
+                [self.env.company.id],
+            )
+
+    def test_secrets_do_not_follow_a_new_url(self):
+        self.backend.api_key = "production-key"
+        backend = self.backend.with_user(self.user_manager)
+        backend.name = "Agency A (renamed)"  # what a manager may change still works
+        for vals in (
+            {"url": "https://attacker.example"},
+            {"protocol": "generic_soap"},
+            {"auth_type": "bearer"},
+        ):
+            with self.subTest(vals=vals), self.assertRaisesRegex(AccessError, "system admin"):
+                backend.write(vals)
+        backend.write({"url": "http://127.0.0.1:9"})  # the same value is no change
+        self.assertFalse(backend.can_edit_endpoint)
+        self.assertEqual(self.backend.url, "http://127.0.0.1:9")
+        admin = new_test_user(
+            self.env,
+            login="cc-system",
+            groups="base.group_user,base.group_system,collection_connector.group_collection_manager",
+        )
+        self.backend.with_user(admin).url = "http://127.0.0.1:10"
+        self.assertTrue(self.backend.with_user(admin).can_edit_endpoint)
+        self.assertEqual(self.backend.url, "http://127.0.0.1:10")
 
     def test_second_company_does_not_see_first(self):
         other = self.env["collection.backend"].create(

@@ -5,7 +5,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import CollectionCommon
 
@@ -204,3 +204,52 @@ class TestCases(CollectionCommon):
         soap = self._create_backend("Agency SOAP", protocol="generic_soap")
         soap.action_test_connection()
         self.assertEqual(self.sandbox.state.count("ping", "soap"), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestCasesAsCollectionUser(CollectionCommon):
+    """The buttons of the draft list and of a case, pressed by a collection user (who works
+    the invoices, not the agencies): each works, and answers an RPC call (never None)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clerk = new_test_user(
+            cls.env,
+            login="cc-clerk",
+            groups="base.group_user,account.group_account_invoice,"
+            "collection_connector.group_collection_user",
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.state.reset()
+        self.sandbox.faults.reset()
+
+    def test_draft_list_buttons(self):
+        due = fields.Date.today() - timedelta(days=30)
+        keep, drop = self._invoice(due), self._invoice(due, partner=self.consumer)
+        moves = (keep | drop).with_user(self.clerk)
+        self.assertIs(moves.action_collection_move_to_list(), True)
+        case, dropped = self._case(keep).with_user(self.clerk), self._case(drop)
+        self.assertIs(dropped.with_user(self.clerk).action_remove(), True)
+        self.assertFalse(dropped.exists())
+        self.assertTrue(drop.collection_hold)
+        self.assertIs(case.action_approve(), True)
+        self.assertIs(case.action_back_to_draft(), True)
+        self.assertEqual(case.state, "draft")
+        self.assertIs(case.action_approve(), True)
+        self.assertEqual(
+            keep.with_user(self.clerk).action_view_collection_case()["res_id"], case.id
+        )
+        self.debtor.street = False
+        self._send()
+        self.assertEqual(case.state, "error")
+        self.debtor.street = "Hämeenkatu 1"
+        self.assertIs(case.action_retry(), True)
+        self._send()
+        self.assertEqual(case.state, "open")
+
+    def test_connection_test_as_collection_user(self):
+        result = self.backend.with_user(self.clerk).action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")

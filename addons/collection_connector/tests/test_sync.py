@@ -5,8 +5,8 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .common import CollectionCommon
 
@@ -197,6 +197,35 @@ class TestSync(CollectionCommon):
         self.assertEqual(self.invoice.amount_residual, 0.0)
         self.assertEqual(len(self.case.settlement_line_ids.move_id), 2)
 
+    def test_collection_administrator_reads_updates_now(self):
+        """The button works for a collection administrator with no accounting rights, also
+        when the agency sent settlement lines (which only the connector itself creates)."""
+        admin = new_test_user(
+            self.env,
+            login="cc-sync-admin",
+            groups="base.group_user,collection_connector.group_collection_manager",
+        )
+        self.sandbox.state.advance(
+            self.case.case_number, principal="60.00", date=fields.Date.today().isoformat()
+        )
+        result = self.backend.with_user(admin).action_sync_now()
+        self.assertIs(result, True)
+        lines = self.case.settlement_line_ids
+        self.assertEqual(lines.mapped("state"), ["booked"])
+        self.assertEqual(self.invoice.amount_residual, 40.0)
+        # Nobody creates settlement lines by hand, the administrator neither.
+        with self.assertRaises(AccessError):
+            self.env["collection.settlement.line"].with_user(admin).create(
+                {
+                    "backend_id": self.backend.id,
+                    "line_id": "forged",
+                    "remittance_id": "R",
+                    "kind": "principal",
+                    "currency_id": self.company.currency_id.id,
+                    "date": fields.Date.today(),
+                }
+            )
+
     def test_settled_fees_pay_the_reminder_fee_invoice(self):
         fee_product = self.env["product.product"].create(
             {"name": "Reminder fee", "type": "service", "lst_price": 5.0, "taxes_id": []}
@@ -235,7 +264,21 @@ class TestSync(CollectionCommon):
         self.assertIn("Set the account for Interest", lines[0].error)
         self.assertFalse(lines.move_id)
         self.backend.interest_account_id = self.account_interest
-        lines.action_book()
+        # The collection administrator who fixed the account books them, without accounting
+        # rights; a collection user, who only sees the lines, may not.
+        user = new_test_user(
+            self.env,
+            login="cc-book-user",
+            groups="base.group_user,collection_connector.group_collection_user",
+        )
+        with self.assertRaises(AccessError):
+            lines.with_user(user).action_book()
+        admin = new_test_user(
+            self.env,
+            login="cc-book-admin",
+            groups="base.group_user,collection_connector.group_collection_manager",
+        )
+        self.assertIs(lines.with_user(admin).action_book(), True)
         self.assertEqual(set(lines.mapped("state")), {"booked"})
         self.assertEqual(len(lines.move_id), 1)
 

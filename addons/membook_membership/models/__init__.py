@@ -1,6 +1,7 @@
 from . import account_journal
 from . import account_partial_reconcile
 from . import account_move
+from . import account_move_copy
 from . import account_move_line
 from . import ir_sequence
 from . import membook_allocation
@@ -16,3 +17,4 @@ from . import membook_split_rule
 from . import product_template
 from . import res_company
 from . import res_partner
+from . import res_users

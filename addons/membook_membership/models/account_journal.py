@@ -1,12 +1,40 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import os
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import config
 
 from nordic_billing.references import ODOO_REFERENCE_MODELS
 
 # Reference kinds checked when no sales journal tells which one the company uses.
 ALL_REFERENCE_KINDS = ("fi", "rf", "kid10", "kid11")
+# The server configuration's option naming the folder that every bank file folder must be in:
+# the scheduled action reads and moves files there, so it is the server's administrator, not a
+# database user, who says where that may be.
+FOLDER_ROOT_OPTION = "membook_bank_folder_root"
+
+
+def membook_folder_problem(env, folder):
+    """Why the scheduled action may not use ``folder`` (a translated message), or ``None``."""
+    root = config.get(FOLDER_ROOT_OPTION)
+    if not root:
+        return env._(
+            "Bank file folders are off on this server: its administrator sets the option %s "
+            "in the server configuration to the folder they must be in.",
+            FOLDER_ROOT_OPTION,
+        )
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(folder)
+    if not os.path.isabs(folder) or os.path.commonpath([real_root, real]) != real_root:
+        return env._(
+            "The bank file folder %(folder)s is not inside %(root)s, the folder the server "
+            "configuration allows.",
+            folder=folder,
+            root=root,
+        )
+    return None
 
 
 class AccountJournal(models.Model):
@@ -14,6 +42,7 @@ class AccountJournal(models.Model):
 
     membook_import_folder = fields.Char(
         string="Bank file folder",
+        groups="base.group_system",
         help="Bank files dropped here are imported by the scheduled action; processed files are "
         "moved to its 'processed' subfolder, unreadable ones to 'failed'.",
     )
@@ -65,8 +94,14 @@ class AccountJournal(models.Model):
     @api.constrains("membook_import_folder", "type")
     def _check_membook_import_folder(self):
         for journal in self:
-            if journal.membook_import_folder and journal.type != "bank":
+            folder = journal.sudo().membook_import_folder
+            if not folder:
+                continue
+            if journal.type != "bank":
                 raise ValidationError(self.env._("Only bank journals import bank files."))
+            problem = membook_folder_problem(self.env, folder)
+            if problem:
+                raise ValidationError(problem)
 
     def _membook_reference_kinds(self):
         """The reference kinds the company's sales journals issue, for telling typos apart."""

@@ -1,11 +1,15 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .account_move import _cents
 from .batching import copy_rows, next_ids
 from .registry_checks import overriding_modules, stored_dependents
+
+_logger = logging.getLogger(__name__)
 
 # What the set-based reconciliation of a bank day writes itself on journal items; the ORM then
 # recomputes whatever depends on them (invoice amounts and payment state, membership state...).
@@ -131,6 +135,11 @@ class AccountMoveLine(models.Model):
         reconciliation in a way this does not know. A test compares both paths column by
         column.
         """
+        if reason := self.env["membook.bank.payment"]._membook_item_copy_blocker():
+            _logger.info("Bank day: Odoo reconciles every payment: %s", reason)
+            return {"credits": {}, "partials": [], "hooks": [], "paid": []}, [
+                key for key, _credit, _debits in plans
+            ]
         hooks = self._membook_reconcile_hooks()
         pending = {"credits": {}, "partials": [], "hooks": hooks or [], "paid": []}
         if hooks is None:

@@ -150,3 +150,15 @@ def copy_rows(cr, table, columns, rows):
         f"COPY {SQL.identifier(table).code} ({names}) FROM STDIN",
         io.StringIO("\n".join(lines) + "\n"),
     )
+
+
+def wake_every_copy(env, xmlid):
+    """Run the scheduled action ``xmlid`` soon, and every active copy of it (the same code on
+    the same model, see CONFIGURE): a copy that is not due would otherwise sleep while the
+    original works alone."""
+    cron = env.ref(xmlid).sudo()
+    copies = cron.search(
+        [("model_id", "=", cron.model_id.id), ("code", "=", cron.code), ("id", "!=", cron.id)]
+    )
+    for job in cron | copies:
+        job._trigger()

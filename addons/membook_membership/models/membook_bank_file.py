@@ -11,6 +11,9 @@ from odoo.exceptions import UserError
 from nordic_billing import bankfiles
 from nordic_billing.payment import BankFileError
 
+from .account_journal import membook_folder_problem
+from .batching import wake_every_copy
+
 _logger = logging.getLogger(__name__)
 
 
@@ -71,6 +74,12 @@ class MembookBankFile(models.Model):
     )
     currency_id = fields.Many2one(related="journal_id.company_id.currency_id")
     imported_by_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.user)
+    fast_path_note = fields.Char(
+        string="Booked by Odoo",
+        compute="_compute_fast_path_note",
+        help="Empty while the payments are booked and reconciled set-based; otherwise why "
+        "Odoo's own path booked (some of) them.",
+    )
 
     @api.model
     def _import_file(self, journal, filename, data):
@@ -134,7 +143,7 @@ class MembookBankFile(models.Model):
             }
         )
         if new:
-            self.env.ref("membook_membership.ir_cron_membook_bank_process")._trigger()
+            wake_every_copy(self.env, "membook_membership.ir_cron_membook_bank_process")
         return record
 
     @api.model
@@ -144,6 +153,11 @@ class MembookBankFile(models.Model):
         Cron = self.env["ir.cron"]
         for journal in journals:
             folder = journal.membook_import_folder
+            problem = membook_folder_problem(self.env, folder)
+            if problem:
+                # Set before the server's root was (re)configured: left alone, and said so.
+                _logger.warning("Bank file folder of %s not read: %s", journal.name, problem)
+                continue
             if not os.path.isdir(folder):
                 _logger.info("Bank file folder %s of %s does not exist", folder, journal.name)
                 continue
@@ -176,6 +190,20 @@ class MembookBankFile(models.Model):
                         record.duplicate_count,
                         record.failed_debit_count,
                     )
+
+    @api.depends("payment_ids.fast_path_note")
+    def _compute_fast_path_note(self):
+        # Kept on the payments, which the worker that books them holds: copies of the
+        # scheduled action writing the file itself would conflict.
+        notes = dict(
+            self.env["membook.bank.payment"]._read_group(
+                [("file_id", "in", self.ids), ("fast_path_note", "!=", False)],
+                ["file_id"],
+                ["fast_path_note:max"],
+            )
+        )
+        for record in self:
+            record.fast_path_note = notes.get(record, False)
 
     def action_view_payments(self):
         self.ensure_one()

@@ -3,6 +3,7 @@
 import logging
 from decimal import Decimal
 
+import psycopg2
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import Command, api, fields, models
@@ -15,6 +16,7 @@ from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
 from .batching import insert_rows, lock_next_batch, next_ids
+from .registry_checks import fast_paths_off, overriding_modules, stored_dependents
 
 MATCH_KINDS = [
     ("exact", "Exact"),
@@ -32,6 +34,33 @@ MATCHED_KINDS = {"exact", "partial", "overpayment"}
 CENT = Decimal("0.01")
 # Times in a row a batch is taken again after a conflict with a concurrent transaction.
 MAX_BATCH_CONFLICTS = 3
+# The payers' items of a day entry are copied in SQL from the first (_copy_item): the stored
+# fields of journal items depending on what a copy changes, which it writes itself or which
+# hold for every payer's item alike, and the modules whose overrides of creating an item do
+# nothing a copy misses. Any other sends the bank day to Odoo's path, which creates each item.
+ITEM_COPY_KNOWN_DEPENDENTS = {
+    "account.move.line.amount_residual",
+    "account.move.line.amount_residual_currency",
+    "account.move.line.reconciled",
+    "account.move.line.balance",
+    "account.move.line.debit",
+    "account.move.line.credit",
+    "account.move.line.price_subtotal",
+    "account.move.line.price_total",
+    "account.move.line.amount_currency",
+    "account.move.line.commercial_partner_id",
+    "account.move.line.matching_number",
+    # The payer (partner) picks a distribution model: only when the company has none (checked
+    # with the registry) is every payer's item without analytic distribution, as the first's.
+    "account.move.line.analytic_distribution",
+}
+ITEM_COPY_KNOWN_OVERRIDES = {
+    ("account.move.line", "create"): {"account", "analytic", "membership"},
+}
+# Errors of a fast path that the batch is done again through Odoo's path for: the database's
+# (but a conflict with another transaction, which is taken again as it is) and programming
+# errors, say after an upgrade of Odoo changed a table the fast path writes.
+FAST_PATH_ERRORS = (psycopg2.Error, LookupError, TypeError, ValueError, AttributeError)
 
 _logger = logging.getLogger(__name__)
 
@@ -128,6 +157,9 @@ class MembookBankPayment(models.Model):
     reversed_by_id = fields.Many2one("membook.bank.payment", string="Reversed by", readonly=True)
     allocation_ids = fields.One2many("membook.allocation", "bank_payment_id", readonly=True)
     assigned_by_id = fields.Many2one("res.users", string="Assigned by", readonly=True)
+    fast_path_note = fields.Char(
+        string="Booked by Odoo", readonly=True, help="Why Odoo's own path booked this payment."
+    )
     assigned_at = fields.Datetime(string="Assigned on", readonly=True)
     suggestion_text = fields.Text(string="Suggestions", compute="_compute_suggestion_text")
 
@@ -237,8 +269,7 @@ class MembookBankPayment(models.Model):
             # booking itself; the payment records and the reconciliations are the trail.
             batch = batch.with_context(tracking_disable=True, mail_notrack=True)
             try:
-                for _journal, payments in batch.grouped("journal_id").items():
-                    payments._process()
+                batch._process_batch()
             except TransactionRollbackError:
                 # A concurrent transaction changed what this batch read (see _open_items), or
                 # PostgreSQL broke a deadlock: nothing of the batch is kept. Take it again in
@@ -252,6 +283,51 @@ class MembookBankPayment(models.Model):
             conflicts = 0
             if not Cron._commit_progress(len(batch)):
                 break
+
+    def _process_batch(self):
+        """Process a locked batch; when a fast path fails with a database or programming
+        error, undo the batch to its savepoint and do it again through Odoo's paths."""
+        reason = self._membook_item_copy_blocker()
+        try:
+            with self.env.cr.savepoint():
+                for _journal, payments in self.grouped("journal_id").items():
+                    payments._process()
+        except TransactionRollbackError:
+            raise
+        except FAST_PATH_ERRORS as exc:
+            if reason:  # Odoo's paths failed: nothing to fall back on
+                raise
+            reason = self.env._("a fast path failed (%s): Odoo booked the batch", repr(exc))
+            _logger.warning("Bank payments: %s", reason)
+            batch = self.with_context(membook_fast_paths_off=reason)
+            for _journal, payments in batch.grouped("journal_id").items():
+                payments._process()
+        if reason:
+            _logger.info("Bank payments: Odoo books and reconciles the batch: %s", reason)
+            self.write({"fast_path_note": reason})
+
+    @api.model
+    def _membook_item_copy_blocker(self):
+        """Why the payers' items and their reconciliation are not to be written in SQL (see
+        ``_copy_item``), or None."""
+        if reason := fast_paths_off(self.env):
+            return reason
+        env = self.env
+        copied = stored_dependents(
+            env,
+            "account.move.line",
+            ["partner_id", "name", "balance", "amount_currency", "debit", "credit"],
+        )
+        copied = {name for name in copied if name.startswith("account.move.line.")}
+        if unknown := copied - ITEM_COPY_KNOWN_DEPENDENTS:
+            return f"stored fields depend on the payer's item: {', '.join(sorted(unknown))}"
+        for (model, method), known in ITEM_COPY_KNOWN_OVERRIDES.items():
+            for module in overriding_modules(env, model, method):
+                if module not in known:
+                    return f"{module} overrides {model}.{method}"
+        if env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
+            return "analytic distribution models may give each payer's item its own"
+        return None
 
     def _open_items(self, keys):
         """Open receivable lines of posted customer invoices carrying one of ``keys``, locked
@@ -593,9 +669,40 @@ class MembookBankPayment(models.Model):
                     ],
                 }
             )
+        by_odoo = self._membook_item_copy_blocker()
+        if by_odoo:
+            # Odoo creates every payer's item; none is reconciled yet (see
+            # account.move.line's _membook_reconcile_invoices, which checks the same).
+            for vals, ((_date, _account_id), rows) in zip(vals_list, groups, strict=True):
+                template = vals["line_ids"][1][2]
+                vals["line_ids"][1:] = [
+                    Command.create(
+                        {
+                            **template,
+                            "name": payment._membook_item_label(),
+                            "partner_id": partner_id,
+                            "amount_currency": -float(payment.amount),
+                            "credit": float(payment.amount),
+                        }
+                    )
+                    for payment, partner_id in rows
+                ]
         # One create for all the entries: Odoo's cost of creating and posting them is mostly
         # per call, not per entry.
         st_lines = self._statement_lines().create(vals_list)
+        if by_odoo:
+            counterparts = {}
+            for ((_date, account_id), rows), st_line in zip(groups, st_lines, strict=True):
+                items = st_line.move_id.line_ids.filtered(
+                    lambda line, account_id=account_id: line.account_id.id == account_id
+                ).sorted("id")
+                if len(items) != len(rows):
+                    raise UserError(
+                        self.env._("The bank entry %s was not booked as expected.", st_line.name)
+                    )
+                for (payment, _partner_id), item in zip(rows, items, strict=True):
+                    counterparts[payment] = (item.id, st_line.id)
+            return counterparts
         counterparts = {}
         templates = []
         for ((_date, account_id), _rows), st_line in zip(groups, st_lines, strict=True):

@@ -4,13 +4,16 @@ import logging
 import uuid
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
 from .account_move import FeeLineAmountMismatch
-from .batching import analyze_when_stale, lock_next_batch
+from .batching import analyze_when_stale, lock_next_batch, wake_every_copy
+from .registry_checks import fast_paths_off
 
 _logger = logging.getLogger(__name__)
 
@@ -97,6 +100,12 @@ class MembookBillingRun(models.Model):
     no_email_count = fields.Integer(compute="_compute_counts")
     failed_count = fields.Integer(compute="_compute_counts")
     progress = fields.Float(compute="_compute_counts")
+    fast_path_note = fields.Char(
+        string="Invoice copies",
+        compute="_compute_fast_path_note",
+        help="Empty while invoices of members of one shape are copied in SQL; otherwise why "
+        "Odoo made them one by one.",
+    )
 
     @api.depends("line_ids.state")
     def _compute_counts(self):
@@ -232,12 +241,27 @@ class MembookBillingRun(models.Model):
                 [{"run_id": run.id, "partner_id": partner_id} for partner_id in to_bill]
             )
             run.state = "running"
-        self.env.ref("membook_membership.ir_cron_membook_billing_run")._trigger()
+        wake_every_copy(self.env, "membook_membership.ir_cron_membook_billing_run")
         return True
+
+    @api.depends("line_ids.fast_path_note")
+    def _compute_fast_path_note(self):
+        # Kept on the lines, which the worker that invoices them holds: copies of the scheduled
+        # action writing the run itself would conflict.
+        notes = dict(
+            self.env["membook.billing.run.line"]._read_group(
+                [("run_id", "in", self.ids), ("fast_path_note", "!=", False)],
+                ["run_id"],
+                ["fast_path_note:max"],
+            )
+        )
+        for run in self:
+            run.fast_path_note = notes.get(run, False)
 
     def action_cancel(self):
         self.filtered(lambda r: r.state in ("draft", "running")).write({"state": "cancel"})
         self.line_ids.filtered(lambda line: line.state == "pending").unlink()
+        return True
 
     def action_view_invoices(self):
         self.ensure_one()
@@ -340,6 +364,9 @@ class MembookBillingRunLine(models.Model):
         index=True,
     )
     message = fields.Char()
+    fast_path_note = fields.Char(
+        string="Made by Odoo", readonly=True, help="Why Odoo made this invoice, not a copy."
+    )
 
     _run_partner_uniq = models.UniqueIndex(
         "(run_id, partner_id)", "A member appears once in a billing run."
@@ -416,7 +443,8 @@ class MembookBillingRunLine(models.Model):
         _membook_copy_invoices), which costs a fraction of Odoo making each. Invoices that
         cannot be copied are made by Odoo.
         """
-        groups = self._copy_groups(todo)
+        notes = []
+        groups = self._copy_groups(todo, notes)
         made = list(
             zip(groups, self._create_with_odoo([first for first, _rest in groups]), strict=True)
         )
@@ -429,15 +457,40 @@ class MembookBillingRunLine(models.Model):
             if refused := move._membook_copy_check():
                 _logger.info("Billing run: Odoo makes each invoice like %s: %s", move.name, refused)
             else:
-                copies = move._membook_copy_invoices(
-                    self.env["res.partner"].browse([vals["partner_id"] for _line, vals in rest]),
-                    [vals["access_token"] for _line, vals in rest],
-                )
+                # Not a flushing savepoint: that would run the precommit hooks, which forget the
+                # numbers this transaction holds (the copies go on from them).
+                self.env.flush_all()
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        copies = move._membook_copy_invoices(
+                            self.env["res.partner"].browse(
+                                [vals["partner_id"] for _line, vals in rest]
+                            ),
+                            [vals["access_token"] for _line, vals in rest],
+                        )
+                except (psycopg2.Error, LookupError, TypeError, ValueError, AttributeError) as exc:
+                    # Not expected: the copy is undone to its savepoint and Odoo makes these
+                    # invoices, so that the batch completes instead of failing on every run.
+                    _logger.warning(
+                        "Billing run: copying %s failed, Odoo makes these invoices: %r",
+                        move.name,
+                        exc,
+                    )
+                    # Forget what the undone copy left in memory, its numbers included: Odoo
+                    # numbers the next invoice from the database.
+                    self.env.transaction.clear()
+                    move._get_sequence_cache().clear()
+                    notes.append(
+                        self.env._("Copying an invoice failed (%s): Odoo made them.", repr(exc))
+                    )
+                    copies = None
             if copies is None:
                 copies = self._create_with_odoo(rest)
             done += [(line, copy) for (line, _vals), copy in zip(rest, copies, strict=True)]
         lines = self.browse([line.id for line, _move in done])
-        lines.write({"state": "invoiced", "message": False})
+        lines.write(
+            {"state": "invoiced", "message": False, "fast_path_note": notes[-1] if notes else False}
+        )
         # Each line its own invoice: one statement for the batch, not one write per line.
         lines.flush_recordset()
         self.env.cr.execute_values(
@@ -448,13 +501,16 @@ class MembookBillingRunLine(models.Model):
         )
         lines.invalidate_recordset(["move_id"])
 
-    def _copy_groups(self, todo):
+    def _copy_groups(self, todo, notes):
         """[(first item, [items to copy its invoice to])] of ``todo``: members of one shape
-        (see _copy_shape) after the first; every item alone when no copy can be made."""
+        (see _copy_shape) after the first; every item alone when no copy can be made, and
+        why added to ``notes``."""
         if len(todo) < 2:
             return [(item, []) for item in todo]
-        if blocker := self.env["account.move"]._membook_copy_blocker():
+        blocker = fast_paths_off(self.env) or self.env["account.move"]._membook_copy_blocker()
+        if blocker:
             _logger.info("Billing run: Odoo makes every invoice: %s", blocker)
+            notes.append(self.env._("Odoo made every invoice: %s.", blocker))
             return [(item, []) for item in todo]
         groups = {}
         fiscal = {}

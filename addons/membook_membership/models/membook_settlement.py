@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import payouts
+from nordic_billing.money import to_decimal
 from nordic_billing.references import FI, normalise_for_matching
 
 _logger = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ class MembookSettlement(models.Model):
                 )
             settlement._book_service_fee()
             settlement.state = "confirmed"
+        return True
 
     def action_cancel(self):
         if self.filtered(lambda s: s.state == "paid" or s.payout_id):
@@ -234,11 +236,13 @@ class MembookSettlement(models.Model):
             settlement.fee_move_id._reverse_moves(cancel=True)
         self.allocation_ids.write({"settlement_id": False})
         self.write({"state": "cancel", "service_fee": 0.0, "fee_move_id": False})
+        return True
 
     def action_mark_paid(self):
         self.filtered(lambda s: s.state == "confirmed").write(
             {"state": "paid", "paid_date": fields.Date.context_today(self)}
         )
+        return True
 
     def action_create_payout(self):
         settlements = self.filtered(lambda s: s.state == "confirmed" and not s.payout_id)
@@ -514,6 +518,7 @@ class MembookPayout(models.Model):
             )
             payout._book()
             payout.state = "generated"
+        return True
 
     def _book(self):
         """Book the outgoing payments: what is due to each organisation is paid, against the

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from nordic_billing import allocation
+from nordic_billing.money import to_decimal
 
 
 class ProductTemplate(models.Model):
@@ -49,7 +50,7 @@ class ProductTemplate(models.Model):
                 target=str(rule.level_id.id)
                 if rule.target_type == "level"
                 else rule.organisation_id.id,
-                value=Decimal(str(rule.value)).quantize(Decimal("0.01")),
+                value=to_decimal(rule.value),
                 per=rule.target_type,
                 label=(
                     rule.level_id if rule.target_type == "level" else rule.organisation_id

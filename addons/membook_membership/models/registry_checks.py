@@ -23,3 +23,21 @@ def overriding_modules(env, model, method):
         for cls in type(env[model]).__mro__
         if getattr(cls, "_module", None) and method in vars(cls)
     ]
+
+
+# System parameter that turns the set-based paths off ("off"): the billing run lets Odoo make
+# every invoice and the bank day reconciles through Odoo's path (see readme/CONFIGURE.md).
+FAST_PATHS_PARAM = "membook_membership.sql_fast_paths"
+
+
+def fast_paths_off(env):
+    """Why the set-based paths are not to be used (a sentence for the log), or ``None``.
+
+    Off by the system parameter, or for the rest of a batch whose fast path failed
+    (``membook_fast_paths_off`` in the context holds why)."""
+    if reason := env.context.get("membook_fast_paths_off"):
+        return reason
+    value = env["ir.config_parameter"].sudo().get_param(FAST_PATHS_PARAM, "on")
+    if str(value).strip().lower() in ("off", "0", "false", "no"):
+        return f"the system parameter {FAST_PATHS_PARAM} turns the SQL fast paths off"
+    return None

@@ -7,15 +7,21 @@ import tempfile
 from decimal import Decimal
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
-from odoo.addons.membook_membership.models.membook_bank_payment import MembookBankPayment
+from odoo.addons.membook_membership.models import membook_bank_payment as bank_payment_module
+from odoo.addons.membook_membership.models.membook_bank_payment import (
+    ITEM_COPY_KNOWN_DEPENDENTS,
+    MembookBankPayment,
+)
+from odoo.addons.membook_membership.models.registry_checks import stored_dependents
 
 from nordic_billing.bankfiles import KtlBatch, Outgoing, write_camt054, write_ktl
 from nordic_billing.payment import Payment
@@ -926,7 +932,12 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(self.invoices[self.member_other].payment_state, "not_paid")
 
     def test_folder_import_moves_files(self):
-        with tempfile.TemporaryDirectory() as folder:
+        with (
+            tempfile.TemporaryDirectory() as root,
+            patch.dict(config.options, {"membook_bank_folder_root": root}),
+        ):
+            folder = os.path.join(root, "nordea")
+            os.mkdir(folder)
             self.bank_journal.membook_import_folder = folder
             with open(os.path.join(folder, "good.svm"), "wb") as handle:
                 handle.write(self._ktl(self._payment("F1", self._ref(self.member_a), "60.00")))
@@ -939,6 +950,79 @@ class TestBankDay(MembookBillingCommon):
             self.assertEqual(sorted(os.listdir(os.path.join(folder, "processed"))), ["good.svm"])
             self.assertEqual(sorted(os.listdir(os.path.join(folder, "failed"))), ["bad.txt"])
             self.assertTrue(self.env["membook.bank.file"].search([("name", "=", "good.svm")]))
+
+    # -- the SQL fast paths ----------------------------------------------
+    def _assert_exact_over_partial_booked(self, payments):
+        self.assertEqual(set(payments.mapped("state")), {"matched"})
+        for member in (self.member_a, self.member_b):  # exact, and over the invoice
+            self.assertIn(self.invoices[member].payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.invoices[self.member_other].payment_state, "partial")
+        self.assertEqual(self.invoices[self.member_other].amount_residual, 30.0)
+        # One item per payer, each the payer's: nothing of an undone fast path is left.
+        entries = payments.statement_line_id.move_id
+        receivable = payments.counterpart_line_id.account_id
+        items = entries.line_ids.filtered(lambda line: line.account_id == receivable)
+        self.assertEqual(items, payments.counterpart_line_id)
+        self.assertEqual(items.mapped("partner_id"), payments.mapped("partner_id"))
+        self.assertEqual(sum(items.mapped("credit")), 165.0)
+        self.assertEqual(
+            self._allocations(self.invoices[self.member_a]),
+            {"Tampere Ski Club": 25.0, "Pirkanmaa District": 10.0, "Finnish Ski Federation": 25.0},
+        )
+
+    def test_item_copy_guard_knows_the_registry(self):
+        Payment = self.env["membook.bank.payment"]
+        self.assertIsNone(Payment._membook_item_copy_blocker())
+        # A stored field the copy does not know, depending on what it changes, stops it.
+        dependents = stored_dependents(
+            self.env,
+            "account.move.line",
+            ["partner_id", "name", "balance", "amount_currency", "debit", "credit"],
+        )
+        some = sorted(dependents & ITEM_COPY_KNOWN_DEPENDENTS)[0]
+        known = ITEM_COPY_KNOWN_DEPENDENTS - {some}
+        with patch.object(bank_payment_module, "ITEM_COPY_KNOWN_DEPENDENTS", known):
+            self.assertIn(some, Payment._membook_item_copy_blocker())
+        with patch.object(
+            bank_payment_module,
+            "ITEM_COPY_KNOWN_OVERRIDES",
+            {("account.move.line", "create"): {"account", "analytic"}},
+        ):
+            self.assertIn("membership overrides", Payment._membook_item_copy_blocker())
+
+    def test_switched_off_odoo_books_and_reconciles_the_bank_day(self):
+        self.env["ir.config_parameter"].sudo().set_param("membook_membership.sql_fast_paths", "off")
+        AccountMoveLine = type(self.env["account.move.line"])
+        with (
+            patch.object(MembookBankPayment, "_copy_item") as copy_item,
+            patch.object(AccountMoveLine, "_membook_reconcile_sql") as reconcile_sql,
+            patch.object(bank_payment_module._logger, "info") as info,
+        ):
+            payments = self._import_exact_over_partial("OFF")
+        copy_item.assert_not_called()
+        reconcile_sql.assert_not_called()
+        self._assert_exact_over_partial_booked(payments)
+        self.assertIn("sql_fast_paths", payments.file_id.fast_path_note)
+        logged = [str(call.args[-1]) for call in info.call_args_list]
+        self.assertTrue(any("sql_fast_paths turns" in m for m in logged), logged)
+
+    def test_failing_fast_path_is_undone_and_odoo_books_the_batch(self):
+        real_copy = MembookBankPayment._copy_item
+        calls = []
+
+        def copy_then_fail(model, template, rows):
+            calls.append(real_copy(model, template, rows))  # items written, then the failure
+            raise psycopg2.errors.DataError("forced failure of the item copy")
+
+        with (
+            patch.object(MembookBankPayment, "_copy_item", copy_then_fail),
+            patch.object(bank_payment_module._logger, "warning") as warning,
+        ):
+            payments = self._import_exact_over_partial("FAIL")
+        self.assertTrue(calls, "the copy ran and wrote before failing")
+        self.assertIn("forced failure", str(warning.call_args.args[-1]))
+        self._assert_exact_over_partial_booked(payments)
+        self.assertIn("forced failure", payments.file_id.fast_path_note)
 
     # -- settlements ----------------------------------------------------
     def test_three_level_split_settled_and_paid_out(self):

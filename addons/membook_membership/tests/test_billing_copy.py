@@ -2,11 +2,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from odoo.addons.membook_membership.models import account_move as account_move_module
-from odoo.addons.membook_membership.models.account_move import AccountMove
+from odoo.addons.membook_membership.models import account_move_copy as copy_engine
+from odoo.addons.membook_membership.models import membook_billing_run as billing_run_module
+from odoo.addons.membook_membership.models.account_move_copy import AccountMove
+from odoo.addons.membook_membership.models.registry_checks import (
+    fast_paths_off,
+    overriding_modules,
+)
 
 from .common import MembookBillingCommon
 
@@ -235,11 +242,65 @@ class TestBillingCopy(MembookBillingCommon):
         )
         self.assertEqual(after.sequence_number, numbers[-1] + 1)
 
+    def _bill_all(self, side):
+        members = self.env["res.partner"].browse([pair[side].id for pair in self.twins])
+        run = self._run(name="Fees", member_domain=f"[('id', 'in', {members.ids})]")
+        run.action_start()
+        return run, members
+
+    def test_switched_off_odoo_makes_every_invoice_and_says_so(self):
+        self.env["ir.config_parameter"].sudo().set_param("membook_membership.sql_fast_paths", "off")
+        self.assertIn("sql_fast_paths", fast_paths_off(self.env))
+        run, members = self._bill_all(1)
+        logger = billing_run_module._logger
+        with (
+            patch.object(AccountMove, "_membook_copy_invoices") as copy,
+            patch.object(logger, "info", wraps=logger.info) as info,
+        ):
+            self._process_runs()
+        copy.assert_not_called()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.line_ids.move_id.partner_id, members)
+        self.assertIn("membook_membership.sql_fast_paths", run.fast_path_note)
+        logged = [call.args[-1] for call in info.call_args_list]
+        self.assertTrue(any("turns the SQL fast paths off" in str(m) for m in logged), logged)
+
+    def test_failing_copy_is_undone_and_odoo_makes_the_batch(self):
+        run, members = self._bill_all(1)
+        original = AccountMove._membook_copy_invoices
+        calls = []
+
+        def half_then_fail(move, partners, tokens):
+            calls.append(original(move, partners, tokens))  # rows written, then the failure
+            raise psycopg2.errors.DataError("forced failure of the SQL copy")
+
+        logger = billing_run_module._logger
+        with (
+            patch.object(AccountMove, "_membook_copy_invoices", half_then_fail),
+            patch.object(logger, "warning") as warning,
+        ):
+            self._process_runs()
+        self.assertTrue(calls, "the copy ran and wrote before failing")
+        self.assertIn("forced failure", str(warning.call_args.args[-1]))
+        self.assertEqual(run.state, "done")
+        self.assertEqual(set(run.line_ids.mapped("state")) - {"sent", "no_email"}, set())
+        moves = run.line_ids.move_id
+        self.assertEqual(moves.partner_id, members)
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        # Nothing of the undone copies is left: one invoice per member, numbers without gaps.
+        self.assertEqual(
+            self.env["account.move"].search_count([("partner_id", "in", members.ids)]),
+            len(members),
+        )
+        numbers = moves.sorted("id").mapped("sequence_number")
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + len(moves))))
+        self.assertIn("forced failure", run.fast_path_note)
+
     def test_unknown_member_dependent_field_sends_invoices_to_odoo(self):
         Move = self.env["account.move"]
         self.assertIsNone(Move._membook_copy_blocker())
-        known = account_move_module.COPY_KNOWN_DEPENDENTS - {"account.move.narration"}
-        with patch.object(account_move_module, "COPY_KNOWN_DEPENDENTS", known):
+        known = copy_engine.COPY_KNOWN_DEPENDENTS - {"account.move.narration"}
+        with patch.object(copy_engine, "COPY_KNOWN_DEPENDENTS", known):
             self.assertIn("account.move.narration", Move._membook_copy_blocker())
             run, members, copied, _added, _changes = self._bill(1)
         self.assertFalse(copied)
@@ -247,9 +308,20 @@ class TestBillingCopy(MembookBillingCommon):
         self.assertEqual(set(run.line_ids.move_id.mapped("state")), {"posted"})
 
     def test_unknown_override_sends_invoices_to_odoo(self):
-        overrides = dict(account_move_module.COPY_KNOWN_OVERRIDES)
+        # What the addons installed say they know, through the hook each extends.
+        known = self.env["account.move"]._membook_copy_known_overrides()
+        for module in overriding_modules(self.env, "account.move", "_post"):
+            self.assertIn(module, known[("account.move", "_post")])
+        overrides = dict(copy_engine.COPY_KNOWN_OVERRIDES)
         overrides[("account.move", "_post")] = {"account"}
-        with patch.object(account_move_module, "COPY_KNOWN_OVERRIDES", overrides):
+        with (
+            patch.object(copy_engine, "COPY_KNOWN_OVERRIDES", overrides),
+            patch.object(
+                type(self.env["account.move"]),
+                "_membook_copy_known_overrides",
+                lambda move: overrides,
+            ),
+        ):
             self.assertIn(
                 "overrides account.move._post", self.env["account.move"]._membook_copy_blocker()
             )

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from nordic_billing import procountor_invoices, vouchers
+from nordic_billing.money import to_decimal
 from nordic_billing.procountor import (
     Credentials,
     ProcountorClient,
@@ -35,7 +36,9 @@ ACCESS_FIELDS = {
     "invoices": "access_invoices",
     "businesspartners": "access_partners",
 }
-CENT = Decimal("0.01")
+# Fields that say where the credentials are sent: only whoever may read the credentials (a
+# system administrator) may change them, or a manager could send them to a server of their own.
+ENDPOINT_FIELDS = ("environment", "custom_url")
 
 # Access tokens are good for an hour: every client of this process shares them.
 _TOKENS = TokenCache()
@@ -112,6 +115,10 @@ class ProcountorBackend(models.Model):
     client_id = fields.Char(groups="base.group_system")
     client_secret = fields.Char(groups="base.group_system")
     api_key = fields.Char(string="API key", groups="base.group_system")
+    can_edit_endpoint = fields.Boolean(
+        compute="_compute_can_edit_endpoint",
+        help="Whether the current user may change where the credentials are sent.",
+    )
     timeout = fields.Float(default=30.0, help="Seconds to wait for one answer.")
     retry_attempts = fields.Integer(
         default=4, help="Tries per call when Procountor is busy or unavailable, the first included."
@@ -214,6 +221,14 @@ class ProcountorBackend(models.Model):
                 backend.base_url = (backend.custom_url or "").rstrip("/")
             else:
                 backend.base_url = ENVIRONMENT_URLS[backend.environment]
+
+    @api.depends_context("uid")
+    def _compute_can_edit_endpoint(self):
+        self.can_edit_endpoint = self.env.is_system()
+
+    def write(self, vals):
+        _check_endpoint_change(self, vals, ENDPOINT_FIELDS)
+        return super().write(vals)
 
     @api.depends("company_id")
     def _compute_payment_journal_id(self):
@@ -535,7 +550,7 @@ class ProcountorBackend(models.Model):
             VoucherRow(
                 allocation.organisation_id,
                 allocation.product_id,
-                Decimal(str(allocation.amount)).quantize(Decimal("0.01")),
+                to_decimal(allocation.amount),
                 allocation.create_date.date(),
             )
             for allocation in allocations
@@ -612,7 +627,7 @@ class ProcountorBackend(models.Model):
                 vouchers.Allocation(
                     organisation=self._procountor_voucher_code(organisation),
                     account=mapping.account_id.code,
-                    amount=_cents(row.amount),
+                    amount=to_decimal(row.amount),
                     dimensions=tuple(
                         vouchers.DimensionRef(item.dimension_id.remote_id, item.remote_id)
                         for item in mapping.with_context(active_test=False).dimension_item_ids
@@ -649,7 +664,7 @@ class ProcountorBackend(models.Model):
                     [
                         vouchers.Settlement(
                             code,
-                            _cents(row.amount),
+                            to_decimal(row.amount),
                             self.bank_account_id.code,
                             row.description,
                         )
@@ -875,5 +890,18 @@ class ProcountorBackend(models.Model):
         }
 
 
-def _cents(amount) -> Decimal:
-    return Decimal(str(amount)).quantize(CENT)
+def _check_endpoint_change(records, vals, endpoint_fields):
+    """Refuse a change of where the credentials go by a user who may not read them."""
+    changed = [name for name in endpoint_fields if name in vals]
+    if not changed or records.env.is_system():
+        return
+    for record in records:
+        if any((record[name] or False) != (vals[name] or False) for name in changed):
+            raise AccessError(
+                records.env._(
+                    "Only a system administrator may change where %(record)s sends its "
+                    "credentials (%(fields)s).",
+                    record=record.display_name,
+                    fields=", ".join(records._fields[name].string for name in changed),
+                )
+            )

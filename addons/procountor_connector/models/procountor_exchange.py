@@ -9,6 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+from odoo.addons.membook_membership.models.batching import lock_next_batch
+
 from nordic_billing import outbox
 from nordic_billing.procountor import ProcountorError, ProcountorPermissionError
 
@@ -89,7 +91,20 @@ class ProcountorExchange(models.Model):
     period_key = fields.Char(string="Week", readonly=True)
     date_from = fields.Date(readonly=True)
     date_to = fields.Date(readonly=True)
-    payload = fields.Text(readonly=True, help="The JSON body sent to Procountor.")
+    # The payload holds customer data (names, addresses, amounts): kept for system
+    # administrators, shown to whoever may read the source document (``payload_shown``).
+    payload = fields.Text(
+        string="Payload as stored",
+        readonly=True,
+        groups="base.group_system",
+        help="The JSON body sent to Procountor.",
+    )
+    payload_shown = fields.Text(
+        string="Payload",
+        compute="_compute_payload_shown",
+        help="The JSON body sent to Procountor, for whoever may read the source document.",
+    )
+    has_payload = fields.Boolean(compute="_compute_payload_shown")
     remote_id = fields.Integer(string="Procountor id", readonly=True)
     remote_status = fields.Char(string="Procountor status", readonly=True)
     error_message = fields.Text(string="Error", readonly=True)
@@ -117,6 +132,34 @@ class ProcountorExchange(models.Model):
             record = exchange._source()
             exchange.source_name = record.sudo().display_name if record else False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self.env.su or not any("payload" in vals for vals in vals_list):
+            return super().create(vals_list)
+        # Whoever may queue an exchange writes its payload, which only system administrators
+        # read as such: create as superuser, then check the user's rights on what was made.
+        self.check_access("create")
+        exchanges = super(ProcountorExchange, self.sudo()).create(vals_list).sudo(False)
+        exchanges.check_access("create")
+        return exchanges
+
+    def write(self, vals):
+        if self.env.su or "payload" not in vals:
+            return super().write(vals)
+        self.check_access("write")
+        return super(ProcountorExchange, self.sudo()).write(vals)
+
+    @api.depends("payload", "res_model", "res_id")
+    @api.depends_context("uid")
+    def _compute_payload_shown(self):
+        system = self.env.is_system()
+        for exchange in self:
+            payload = exchange.sudo().payload
+            exchange.has_payload = bool(payload)
+            source = exchange._source()
+            readable = system or bool(source and source.has_access("read"))
+            exchange.payload_shown = payload if readable else False
+
     def _source(self):
         self.ensure_one()
         if not self.res_model or not self.res_id or self.res_model not in self.env:
@@ -142,9 +185,10 @@ class ProcountorExchange(models.Model):
 
     def _procountor_payload(self):
         self.ensure_one()
-        if not self.payload:
+        payload = self.sudo().payload
+        if not payload:
             raise UserError(self.env._("%s has nothing to send.", self.display_name))
-        return json.loads(self.payload, parse_float=Decimal)
+        return json.loads(payload, parse_float=Decimal)
 
     @api.model
     def _procountor_draft_vals(self, draft):
@@ -217,7 +261,7 @@ class ProcountorExchange(models.Model):
         if locked != exchanges:
             raise UserError(self.env._("Another worker is sending some of these right now."))
         if exchanges.filtered(
-            lambda e: e.state == "error" and not e.payload and e.kind != "invoice_send"
+            lambda e: e.state == "error" and not e.has_payload and e.kind != "invoice_send"
         ):
             raise UserError(self.env._("Fix what the error says and rebuild before sending again."))
         exchanges._send()
@@ -379,12 +423,9 @@ class ProcountorExchange(models.Model):
         domain = self._due_domain()
         Cron._commit_progress(remaining=self.search_count(domain))
         while True:
-            exchanges = self.search(domain, limit=batch_size, order="id")
-            if not exchanges:
-                break
-            exchanges = exchanges.try_lock_for_update()
-            exchanges.invalidate_recordset()
-            exchanges = exchanges.filtered_domain(domain)
+            # The next rows no other worker holds: a copy of this action working on the first
+            # page does not stop this one early.
+            exchanges = lock_next_batch(self, domain, batch_size)
             if not exchanges:
                 break
             exchanges._mark_sending()

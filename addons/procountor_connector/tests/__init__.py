@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_backend,
     test_chart_mapping,
     test_exchange,
