@@ -24,11 +24,13 @@
         "views/res_partner_views.xml",
         "views/product_template_views.xml",
         "views/account_move_views.xml",
+        "views/account_move_barcode_views.xml",
         "views/membook_billing_run_views.xml",
         "views/membook_bank_views.xml",
         "views/membook_settlement_views.xml",
         "views/portal_templates.xml",
         "views/membook_menus.xml",
+        "report/report_invoice.xml",
     ],
     "assets": {
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

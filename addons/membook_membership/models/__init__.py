@@ -1,5 +1,6 @@
 from . import account_journal
 from . import account_move
+from . import account_move_barcode
 from . import account_move_line
 from . import ir_sequence
 from . import membook_allocation

@@ -1,6 +1,7 @@
 from . import test_bank_day
 from . import test_billing_copy
 from . import test_billing_run
+from . import test_invoice_barcode
 from . import test_member
 from . import test_organisation
 from . import test_portal
