@@ -31,6 +31,7 @@
         "views/portal_templates.xml",
         "views/membook_menus.xml",
         "report/report_invoice.xml",
+        "views/membook_portal_grant_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

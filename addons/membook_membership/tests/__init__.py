@@ -5,6 +5,7 @@ from . import test_invoice_barcode
 from . import test_member
 from . import test_organisation
 from . import test_portal
+from . import test_portal_grant
 from . import test_security
 from . import test_split
 from . import test_tours
