@@ -17,6 +17,9 @@ class AccountMove(models.Model):
     membook_virtual_barcode = fields.Char(
         string="Virtual barcode",
         compute="_compute_membook_virtual_barcode",
+        # Whoever may read the invoice may read its barcode (a member on the portal cannot read
+        # the company's bank accounts).
+        compute_sudo=True,
         help="The Finnish bank barcode of the amount still due (virtuaaliviivakoodi): the "
         "company's Finnish IBAN, the amount, the reference and the due date in 54 digits that the "
         "member copies into, or scans with, their bank's app.",
@@ -24,6 +27,7 @@ class AccountMove(models.Model):
     membook_virtual_barcode_issue = fields.Char(
         string="No virtual barcode",
         compute="_compute_membook_virtual_barcode",
+        compute_sudo=True,
         help="Why this open invoice carries no virtual barcode.",
     )
     # The barcode paragraph of the fee invoice e-mail (empty when there is none), in the language
