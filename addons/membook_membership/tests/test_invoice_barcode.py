@@ -149,6 +149,7 @@ class TestInvoiceBarcode(MembookBillingCommon, AccountTestInvoicingHttpCommon):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({})._create_payments()
+        invoice = invoice.with_user(self.billing_user)
         self.assertEqual(invoice.payment_state, "paid")
         self.assertFalse(invoice.membook_virtual_barcode)
         self.assertFalse(invoice.membook_virtual_barcode_issue)

@@ -151,3 +151,24 @@ class TestPortal(MembookBillingCommon, AccountTestInvoicingHttpCommon):
         response = self.url_open(link.group(1).replace("&amp;", "&"))
         self.assertEqual(response.status_code, 200)
         self.assertIn(invoice.name, response.text)
+        self.assertNotIn("data-provider-id=", response.text)
+
+    def test_pay_now_page_offers_the_enabled_provider(self):
+        """Whichever payment provider is enabled (Paytrail, when installed) is offered on the page
+        Pay now opens; here a provider without a module of its own stands in for it."""
+        method = self.env.ref("payment.payment_method_unknown")
+        provider = self.env["payment.provider"].create(
+            {
+                "name": "Online bank payment",
+                "code": "none",
+                "state": "test",
+                "is_published": True,
+                "payment_method_ids": [(6, 0, method.ids)],
+                "available_currency_ids": [(6, 0, self.invoices[self.member_a].currency_id.ids)],
+            }
+        )
+        method.active = True  # once a provider offering it is enabled
+        self.authenticate("member-a", "member-a-pass-2026")
+        response = self.url_open(self.invoices[self.member_a].get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f'data-provider-id="{provider.id}"', response.text)

@@ -91,6 +91,15 @@ class MembookPortalGrant(models.TransientModel):
             holders[user.login].add(user.partner_id.id)
         return holders
 
+    def _holder_names(self, partner_ids):
+        """The names of the partners sharing an address, as far as the user may read them."""
+        others = self.env["res.partner"].browse(sorted(partner_ids))
+        readable = others._filtered_access("read")
+        names = readable.mapped("display_name")
+        if others - readable:
+            names.append(self.env._("a contact of another company"))
+        return ", ".join(names)
+
     def _classify(self, members):
         """The status of each member who is not to be invited, and the members to invite."""
         emails = {member: email_normalize(member.email or "") for member in members}
@@ -105,9 +114,8 @@ class MembookPortalGrant(models.TransientModel):
                 statuses[member] = ("has_access", users[0].login)
             elif not email:
                 statuses[member] = ("no_email", member.email or "")
-            elif holders[email] - {member.id}:
-                others = self.env["res.partner"].sudo().browse(holders[email] - {member.id})
-                statuses[member] = ("shared_email", ", ".join(others.mapped("display_name")))
+            elif others := holders[email] - {member.id}:
+                statuses[member] = ("shared_email", self._holder_names(others))
             else:
                 to_invite |= member
         return statuses, to_invite
