@@ -24,6 +24,7 @@
         "views/res_partner_views.xml",
         "views/product_template_views.xml",
         "views/account_move_views.xml",
+        "views/account_move_barcode_views.xml",
         "views/membook_billing_run_views.xml",
         "views/membook_bank_views.xml",
         "views/membook_settlement_views.xml",
@@ -31,6 +32,8 @@
         "views/membook_menus.xml",
         "views/account_journal_views.xml",
         "views/res_users_views.xml",
+        "report/report_invoice.xml",
+        "views/membook_portal_grant_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

@@ -2,6 +2,7 @@ from . import account_journal
 from . import account_partial_reconcile
 from . import account_move
 from . import account_move_copy
+from . import account_move_barcode
 from . import account_move_line
 from . import ir_sequence
 from . import membook_allocation

@@ -4,10 +4,12 @@ from . import test_bank_returns
 from . import test_least_privilege
 from . import test_billing_copy
 from . import test_billing_run
+from . import test_invoice_barcode
 from . import test_member
 from . import test_organisation
 from . import test_organisation_access
 from . import test_portal
+from . import test_portal_grant
 from . import test_security
 from . import test_split
 from . import test_tours
