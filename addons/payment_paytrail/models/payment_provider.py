@@ -1,6 +1,7 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import ValidationError
@@ -191,15 +192,18 @@ class PaymentProvider(models.Model):
             return None, Transaction
         settlement = settlements[0]
         reference = settlement.get("settlementReference") or bank_reference
-        candidates = Transaction.search(
-            [
-                ("provider_id", "=", self.id),
-                ("state", "=", "done"),
-                ("operation", "!=", "refund"),
-                ("provider_reference", "!=", False),
-                ("paytrail_settlement_reference", "=", False),
-            ]
-        )
+        domain = [
+            ("provider_id", "=", self.id),
+            ("state", "=", "done"),
+            ("operation", "!=", "refund"),
+            ("provider_reference", "!=", False),
+            ("paytrail_settlement_reference", "=", False),
+        ]
+        settled_on = fields.Date.to_date((settlement.get("settledAt") or "")[:10] or None)
+        if settled_on:
+            # Paytrail settles what was paid before the payout: ask about those only.
+            domain.append(("last_state_change", "<", settled_on + timedelta(days=1)))
+        candidates = Transaction.search(domain)
         settled = Transaction
         for tx in candidates:
             payment = self._paytrail_request(
