@@ -3,7 +3,7 @@
 import logging
 
 from odoo import Command, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from nordic_billing import paytrail
 
@@ -52,15 +52,22 @@ class MembookBankPayment(models.Model):
                         payment.reference_key or payment.reference
                     )
                 except ValidationError as error:
-                    # Paytrail out of reach: the payout waits in the queue; a person can
-                    # assign it, or the next import of the day's file finds it again.
-                    _logger.info("Paytrail settlement look-up failed: %s", error)
-                    payment.match_reason = self.env._(
-                        "Paytrail could not be asked about this reference: %s", error
+                    # Paytrail out of reach: the payment waits in the queue as the matcher
+                    # left it; a person can assign it. The bank day goes on.
+                    _logger.info(
+                        "Paytrail settlement look-up for %s failed: %s", payment.reference, error
                     )
                     continue
                 if settlement:
-                    payment._membook_paytrail_clear(provider, settlement, transactions)
+                    try:
+                        with self.env.cr.savepoint():
+                            payment._membook_paytrail_clear(provider, settlement, transactions)
+                    except (UserError, ValidationError) as error:
+                        payment.match_reason = self.env._(
+                            "Paytrail settlement %(ref)s could not be booked: %(error)s",
+                            ref=payment.reference,
+                            error=error,
+                        )
                     break
         return result
 

@@ -124,3 +124,13 @@ class TestPaytrailSettlement(MembookPaytrailCommon):
         self.assertEqual(payout.state, "to_check")
         self.assertNotEqual(payout.match_kind, "paytrail_settlement")
         self.assertFalse(payout.paytrail_transaction_ids)
+
+    def test_paytrail_out_of_reach_leaves_the_payout_in_the_queue(self):
+        tx, _invoice = self._paid(60.0, "PT-THREE")
+        settlement = self._settle(tx)
+        # Nothing listens there: the look-up fails to connect, as when Paytrail is down.
+        self.paytrail.paytrail_api_url = "http://127.0.0.1:9"
+        payout = self._import_payout(settlement["settlementReference"], settlement["net"], "PT4")
+        self.assertEqual(payout.state, "to_check")
+        self.assertFalse(tx.paytrail_settlement_reference)
+        self.assertFalse(any(self._transit_items(tx).mapped("reconciled")))
