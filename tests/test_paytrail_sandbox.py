@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,13 @@ class _Shop(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.server.received.append((parts.path, params))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.path, {"headers": dict(self.headers), "body": body}))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -250,6 +258,27 @@ def test_settlement_net_of_commission(client, sandbox, shop):
         f"{sandbox.url}/_sandbox/settlements", json={"transactions": ids}, timeout=5
     )
     assert again.status_code == 400
+
+
+def test_settlement_report_is_posted_signed(client, sandbox, shop):
+    created = client.create_payment(new_payment(shop, 4000))
+    complete(sandbox, created["transactionId"], status="ok")
+    settlement = requests.post(f"{sandbox.url}/_sandbox/settlements", json={}, timeout=5).json()
+    answer = client.request(
+        "POST",
+        f"/settlements/{settlement['id']}/payments/report",
+        {"requestType": "json", "callbackUrl": f"{shop.url}/report"},
+    )
+    assert answer["requestId"]
+    assert sandbox.wait_callbacks()
+    [(path, report)] = [item for item in shop.received if item[0] == "/report"]
+    paytrail.verify_response(paytrail.TEST_SECRET, report["headers"], report["body"])
+    [row] = json.loads(report["body"])
+    assert row["checkoutReference"] == created["transactionId"]
+    assert (row["amount"], row["paymentMethodCommission"]) == (40.0, 0.9)  # 2 % + 0.10
+    assert row["settlementReference"] == settlement["settlementReference"]
+    with pytest.raises(paytrail.PaytrailError, match="not found"):
+        client.request("POST", "/settlements/1/payments/report", {"requestType": "json"})
 
 
 def test_serve_prints_how_to_use(capsys, monkeypatch):

@@ -32,21 +32,23 @@ class MembookBankPayment(models.Model):
         reference, clears the payments it settles from the transit account and books the
         commission Paytrail kept."""
         result = super()._membook_place_unmatched()
-        for payment in self.filtered(
-            lambda p: p.reference and not p.is_correction and p.amount > 0
-        ):
-            providers = (
-                self.env["payment.provider"]
-                .sudo()
-                .search(
-                    [
-                        ("code", "=", "paytrail"),
-                        ("company_id", "=", payment.company_id.id),
-                        ("state", "in", ("enabled", "test")),
-                    ]
-                )
+        candidates = self.filtered(lambda p: p.reference and not p.is_correction and p.amount > 0)
+        if not candidates:
+            return result
+        # Credentials are read by the provider itself; the bank day may run as any accountant.
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "paytrail"),
+                    ("company_id", "in", candidates.company_id.ids),
+                    ("state", "in", ("enabled", "test")),
+                ]
             )
-            for provider in providers:
+        )
+        for payment in candidates:
+            for provider in providers.filtered(lambda p, c=payment.company_id: p.company_id == c):
                 try:
                     settlement, transactions = provider._paytrail_find_settlement(
                         payment.reference_key or payment.reference
