@@ -69,3 +69,11 @@ class TestPaytrailPortalTour(MembookPaytrailCommon):
             receivable.matched_credit_ids.credit_move_id.move_id, tx.payment_id.move_id
         )
         self.assertEqual(tx.payment_id.outstanding_account_id, self.transit_account)
+        # Allocation over the hierarchy comes from reconciliation itself once the allocation
+        # ledger is in; where it is, the 60.00 paid is split 25 / 10 / 25 by level.
+        allocations = self.env["membook.allocation"].search([("invoice_id", "=", invoice.id)])
+        if allocations:
+            self.assertEqual(sum(allocations.mapped("amount")), 60.0)
+            self.assertEqual(
+                allocations.organisation_id, self.federation | self.district | self.club
+            )
