@@ -168,7 +168,7 @@ def test_reference_with_the_real_module(capsys) -> None:
 # -- sandbox ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("server", ["procountor", "agency"])
+@pytest.mark.parametrize("server", ["procountor", "agency", "paytrail"])
 def test_sandbox_serves(capsys, monkeypatch: pytest.MonkeyPatch, server: str) -> None:
     calls = []
     module = types.ModuleType(f"nordic_billing.sandbox.{server}")

@@ -9,7 +9,7 @@
 ``reference make KIND BASE`` / ``reference check KIND VALUE``
     make a reference (printed, then its print form on a second line) or check one (exit 0 when
     valid, 1 when not); KIND is a code of :data:`nordic_billing.references.KINDS`.
-``sandbox procountor|agency --port N [--host 127.0.0.1]``
+``sandbox procountor|agency|paytrail --port N [--host 127.0.0.1]``
     run a local sandbox server until interrupted.
 """
 
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     reference.set_defaults(handler=_reference)
 
     sandbox = commands.add_parser("sandbox", help="run a local sandbox server")
-    sandbox.add_argument("server", choices=("procountor", "agency"))
+    sandbox.add_argument("server", choices=("procountor", "agency", "paytrail"))
     sandbox.add_argument("--port", type=int, required=True)
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.set_defaults(handler=_sandbox)

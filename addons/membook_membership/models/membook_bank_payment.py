@@ -555,6 +555,14 @@ class MembookBankPayment(models.Model):
         for payment, decision, _lines in others:
             if decision.kind == matching.MatchKind.REVERSAL:
                 payment._reverse_original(decision.reverses)
+        self.filtered(lambda payment: payment.state == "to_check")._membook_place_unmatched()
+
+    def _membook_place_unmatched(self):
+        """Hook for payments of one journal that matched no invoice: they are booked and wait
+        in the unmatched queue (``to_check``). An extension that recognises one of them (the
+        payout of a payment service, say) books it and takes it out of the queue. Nothing here.
+        """
+        return True
 
     @api.model
     def _statement_lines(self):
