@@ -205,4 +205,3 @@ class AccountMove(models.Model):
         insert_rows(self.env["membook.fee.split"].sudo(), vals_list)
         lines.invalidate_recordset(["membook_split_ids"])
         self.invalidate_recordset(["membook_split_ids"])
-

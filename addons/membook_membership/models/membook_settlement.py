@@ -8,7 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import payouts
-from nordic_billing.money import to_decimal
 from nordic_billing.references import FI, normalise_for_matching
 
 _logger = logging.getLogger(__name__)
