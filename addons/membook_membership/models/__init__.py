@@ -8,6 +8,8 @@ from . import ir_sequence
 from . import membook_allocation
 from . import membook_bank_file
 from . import membook_bank_payment
+from . import membook_bank_matching
+from . import membook_bank_booking
 from . import membook_billing_run
 from . import membook_fee_split
 from . import membook_ledger_booking

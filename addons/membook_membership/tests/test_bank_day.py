@@ -16,10 +16,14 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
+from odoo.addons.membook_membership.models import membook_bank_booking as booking_module
 from odoo.addons.membook_membership.models import membook_bank_payment as bank_payment_module
-from odoo.addons.membook_membership.models.membook_bank_payment import (
+from odoo.addons.membook_membership.models.membook_bank_booking import (
     ITEM_COPY_KNOWN_DEPENDENTS,
-    MembookBankPayment,
+    MembookBankPaymentBooking,
+)
+from odoo.addons.membook_membership.models.membook_bank_matching import (
+    MembookBankPaymentMatching,
 )
 from odoo.addons.membook_membership.models.registry_checks import stored_dependents
 
@@ -837,7 +841,7 @@ class TestBankDay(MembookBillingCommon):
             self._payment("K3", self._ref(self.member_other), "60.00"),
         )
         self.env["membook.bank.file"]._import_file(self.bank_journal, "k.svm", data)
-        original = MembookBankPayment._process
+        original = MembookBankPaymentMatching._process
 
         def crash_at_k2(payments):
             if "K2" in payments.mapped("archive_id"):
@@ -846,7 +850,7 @@ class TestBankDay(MembookBillingCommon):
 
         cron = self.env.ref("membook_membership.ir_cron_membook_bank_process")
         with (
-            patch.object(MembookBankPayment, "_process", crash_at_k2),
+            patch.object(MembookBankPaymentMatching, "_process", crash_at_k2),
             mute_logger("odoo.addons.base.models.ir_cron"),
             self.enter_registry_test_mode(),
         ):
@@ -885,7 +889,7 @@ class TestBankDay(MembookBillingCommon):
             self._payment("C2", self._ref(self.member_b), "60.00"),
         )
         self.env["membook.bank.file"]._import_file(self.bank_journal, "c.svm", data)
-        original = MembookBankPayment._process
+        original = MembookBankPaymentMatching._process
         calls = []
 
         def conflict(payments, times):
@@ -897,7 +901,9 @@ class TestBankDay(MembookBillingCommon):
 
         cron = self.env.ref("membook_membership.ir_cron_membook_bank_process")
         with (
-            patch.object(MembookBankPayment, "_process", lambda p: conflict(p, {"C1": 1, "C2": 2})),
+            patch.object(
+                MembookBankPaymentMatching, "_process", lambda p: conflict(p, {"C1": 1, "C2": 2})
+            ),
             self.enter_registry_test_mode(),
         ):
             cron.method_direct_trigger()
@@ -919,7 +925,7 @@ class TestBankDay(MembookBillingCommon):
         data = self._ktl(self._payment("C3", self._ref(self.member_other), "60.00"))
         self.env["membook.bank.file"]._import_file(self.bank_journal, "c3.svm", data)
         with (
-            patch.object(MembookBankPayment, "_process", lambda p: conflict(p, {"C3": 99})),
+            patch.object(MembookBankPaymentMatching, "_process", lambda p: conflict(p, {"C3": 99})),
             mute_logger("odoo.addons.base.models.ir_cron"),
             self.enter_registry_test_mode(),
         ):
@@ -981,10 +987,10 @@ class TestBankDay(MembookBillingCommon):
         )
         some = sorted(dependents & ITEM_COPY_KNOWN_DEPENDENTS)[0]
         known = ITEM_COPY_KNOWN_DEPENDENTS - {some}
-        with patch.object(bank_payment_module, "ITEM_COPY_KNOWN_DEPENDENTS", known):
+        with patch.object(booking_module, "ITEM_COPY_KNOWN_DEPENDENTS", known):
             self.assertIn(some, Payment._membook_item_copy_blocker())
         with patch.object(
-            bank_payment_module,
+            booking_module,
             "ITEM_COPY_KNOWN_OVERRIDES",
             {("account.move.line", "create"): {"account", "analytic"}},
         ):
@@ -994,7 +1000,7 @@ class TestBankDay(MembookBillingCommon):
         self.env["ir.config_parameter"].sudo().set_param("membook_membership.sql_fast_paths", "off")
         AccountMoveLine = type(self.env["account.move.line"])
         with (
-            patch.object(MembookBankPayment, "_copy_item") as copy_item,
+            patch.object(MembookBankPaymentBooking, "_copy_item") as copy_item,
             patch.object(AccountMoveLine, "_membook_reconcile_sql") as reconcile_sql,
             patch.object(bank_payment_module._logger, "info") as info,
         ):
@@ -1007,7 +1013,7 @@ class TestBankDay(MembookBillingCommon):
         self.assertTrue(any("sql_fast_paths turns" in m for m in logged), logged)
 
     def test_failing_fast_path_is_undone_and_odoo_books_the_batch(self):
-        real_copy = MembookBankPayment._copy_item
+        real_copy = MembookBankPaymentBooking._copy_item
         calls = []
 
         def copy_then_fail(model, template, rows):
@@ -1015,7 +1021,7 @@ class TestBankDay(MembookBillingCommon):
             raise psycopg2.errors.DataError("forced failure of the item copy")
 
         with (
-            patch.object(MembookBankPayment, "_copy_item", copy_then_fail),
+            patch.object(MembookBankPaymentBooking, "_copy_item", copy_then_fail),
             patch.object(bank_payment_module._logger, "warning") as warning,
         ):
             payments = self._import_exact_over_partial("FAIL")
