@@ -9,8 +9,6 @@ payments a person must place, corrections with their bank charges, and the rever
 earlier payment. The golden tests of ``tests/test_bank_day.py`` compare both paths.
 """
 
-import psycopg2
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
@@ -42,10 +40,6 @@ ITEM_COPY_KNOWN_DEPENDENTS = {
 ITEM_COPY_KNOWN_OVERRIDES = {
     ("account.move.line", "create"): {"account", "analytic", "membership"},
 }
-# Errors of a fast path that the batch is done again through Odoo's path for: the database's
-# (but a conflict with another transaction, which is taken again as it is) and programming
-# errors, say after an upgrade of Odoo changed a table the fast path writes.
-FAST_PATH_ERRORS = (psycopg2.Error, LookupError, TypeError, ValueError, AttributeError)
 
 
 class MembookBankPaymentBooking(models.Model):

@@ -13,7 +13,7 @@ from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
 from .batching import insert_rows, lock_next_batch
-from .membook_bank_booking import FAST_PATH_ERRORS
+from .registry_checks import FAST_PATH_ERRORS
 
 MATCH_KINDS = [
     ("exact", "Exact"),

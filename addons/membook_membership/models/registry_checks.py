@@ -4,6 +4,13 @@
 before writing in SQL what Odoo's methods would: they know the stored fields and the overrides
 of the modules they were written against, and leave any other to Odoo's path."""
 
+import psycopg2
+
+# Errors of a fast path that the batch is done again through Odoo's path for: the database's
+# (but a conflict with another transaction, which is taken again as it is) and programming
+# errors, say after an upgrade of Odoo changed a table the fast path writes.
+FAST_PATH_ERRORS = (psycopg2.Error, LookupError, TypeError, ValueError, AttributeError)
+
 
 def stored_dependents(env, model, names):
     """``model.field`` of each stored field depending on the fields ``names`` of ``model``."""
