@@ -7,4 +7,3 @@ from . import (
     test_tour,
     test_vouchers,
 )
-from . import test_money_flow

@@ -9,14 +9,20 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.membook_membership.tests.common import BooksMixin
+from odoo.addons.procountor_connector.tests.common import ProcountorBillingCase
 
 from nordic_billing.bankfiles import KtlBatch, Outgoing, write_camt054, write_ktl
 from nordic_billing.payment import Payment
-
-from .common import ProcountorBillingCase
+from nordic_billing.sandbox import agency as agency_sandbox
 
 D = Decimal
 BBAN = "47300010416310"
+AGENCY_KEY = "sandbox-key"
+
+
+def _named(amounts):
+    """{organisation name: amount}, for readable failures."""
+    return {organisation.name: amount for organisation, amount in amounts.items()}
 
 
 @tagged("post_install", "-at_install")
@@ -25,12 +31,13 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
     payout, the memo voucher and the books.
 
     Paths: a bank file, Odoo's register payment, an online payment (Odoo's demo provider),
-    Procountor's paid status (the sandbox); one paid fee credited and refunded, one payment
-    unreconciled. Then the weekly settlement, its payout, the outgoing transfers on the bank
-    statement and the memo vouchers; for every organisation: allocations = settlement = payout
-    + service fee = memo voucher rows, and the due-to-organisations balance = allocations not
-    paid out. Expected totals come from the fee splits of what was paid, not from the ledger:
-    a path that stopped allocating makes them differ.
+    Procountor's paid status (its sandbox), a collection agency's settlement (its sandbox); one
+    paid fee credited and refunded, one payment unreconciled. Then the weekly settlement, its
+    payout, the outgoing transfers on the bank statement and the memo vouchers; for every
+    organisation: allocations = settlement = payout + service fee = memo voucher rows, and the
+    due-to-organisations balance = allocations not paid out. Expected totals come from the fee
+    splits of what was paid, not from the ledger: a path that stopped allocating makes them
+    differ.
     """
 
     @classmethod
@@ -61,6 +68,7 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
             }
         )
         cls.federation.ref, cls.district.ref, cls.club.ref = "LIITTO", "PIIRI", "SEURA"
+        cls._setup_agency()
         # The least-privileged users of the flows: billing (payments, credit notes) and the
         # membership office (settlements).
         # (OCA membership lets only contact creators or its managers post a membership credit
@@ -90,16 +98,73 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
                     "procountor_invoice_channel": "email",
                 }
             )
-            for path in ("bank", "register", "online", "procountor", "credited", "unreconciled")
+            for path in (
+                "bank",
+                "register",
+                "online",
+                "procountor",
+                "agency",
+                "credited",
+                "unreconciled",
+            )
         }
 
-    def _invoice(self, member):
+    @classmethod
+    def _setup_agency(cls):
+        """A collection agency over real HTTP on 127.0.0.1 that takes new cases, settling into
+        a clearing account of its own."""
+        cls.env.user.group_ids |= cls.env.ref("collection_connector.group_collection_manager")
+        cls.agency = agency_sandbox.start_in_thread(api_key=AGENCY_KEY)
+        cls.addClassCleanup(cls.agency.stop)
+        cls.env["ir.config_parameter"].sudo().set_param("collection_connector.backoff", "0")
+        Account = cls.env["account.account"]
+        accounts = {
+            key: Account.create({"name": name, "code": code, "account_type": kind, **extra})
+            for key, name, code, kind, extra in (
+                ("clearing", "Agency clearing", "191900", "asset_current", {"reconcile": True}),
+                ("interest", "Late-payment interest", "379000", "income_other", {}),
+                ("fee", "Reminder fees", "379100", "income_other", {}),
+                ("cost", "Collection costs", "869000", "expense", {}),
+                ("other", "Agency other postings", "869100", "expense", {}),
+            )
+        }
+        cls.agency_backend = cls.env["collection.backend"].create(
+            {
+                "name": "Agency",
+                "protocol": "generic_rest",
+                "url": cls.agency.url,
+                "api_key": AGENCY_KEY,
+                "timeout": 5,
+                "max_retries": 0,
+                "creates_cases": True,
+                "settlement_journal_id": cls.company_data["default_journal_misc"].id,
+                **{f"{key}_account_id": account.id for key, account in accounts.items()},
+            }
+        )
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's guard against outside HTTP compares the timeout with a number; the agency
+        # client passes requests a (connect, read) pair. Hand the guard the longer one.
+        timeout = kw.get("timeout")
+        if isinstance(timeout, tuple):
+            kw["timeout"] = max(t for t in timeout if t is not None)
+        return super()._request_handler(s, r, **kw)
+
+    def setUp(self):
+        super().setUp()
+        # The agency sandbox lives as long as the class: no case of another test is left.
+        self.agency.state.reset()
+        self.agency.faults.reset()
+
+    def _invoice(self, member, due="2026-11-16"):
+        due = fields.Date.to_date(due)
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",
                 "partner_id": member.id,
-                "invoice_date": "2026-11-02",
-                "invoice_date_due": "2026-11-16",
+                "invoice_date": due - dt.timedelta(days=14),
+                "invoice_date_due": due,
                 "invoice_line_ids": [
                     (0, 0, {"product_id": self.fee.id, "price_unit": 60.0, "tax_ids": []})
                 ],
@@ -173,12 +238,51 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
         )
         self.run_cron("ir_cron_procountor_poll")
 
+    def _run_collection_cron(self, name):
+        with self.enter_registry_test_mode():
+            result = self.env.ref(f"collection_connector.{name}").method_direct_trigger()
+        self.assertIs(result, True, f"{name} failed: {result}")
+        self.env.invalidate_all()
+
+    def _pay_through_agency(self, invoice):
+        """Handed to the agency from the draft list; the agency collects the fee, keeps its
+        costs, and its settlement is booked back against the invoice."""
+        invoice.action_collection_move_to_list()
+        case = self.env["collection.case"].search([("move_id", "=", invoice.id)])
+        case.action_approve()
+        self._run_collection_cron("ir_cron_collection_send")
+        self.assertEqual(case.state, "open")
+        self.agency.state.advance(
+            case.case_number,
+            principal=str(invoice.amount_residual),
+            costs="-5.00",
+            date=fields.Date.context_today(case).isoformat(),
+        )
+        self._run_collection_cron("ir_cron_collection_pull")
+        self.assertEqual(case.state, "paid")
+        return case
+
     def _shares(self, moves):
         totals = {}
         for split in moves.membook_split_ids:
             amount = D(str(split.amount)).quantize(D("0.01"))
             totals[split.organisation_id] = totals.get(split.organisation_id, 0) + amount
         return totals
+
+    def _assert_due(self, expected):
+        """The due-to-organisations account holds, for each organisation, what the ledger says
+        is owed to it, and that is ``expected`` (by organisation)."""
+        check = self.env["membook.ledger.booking"]._check(self.env.company)
+        self.assertEqual(
+            {p: (owed, booked or D(0)) for p, (owed, booked) in check.items() if owed or booked},
+            {o.partner_id: (amount, amount) for o, amount in expected.items() if amount},
+        )
+        for organisation, amount in expected.items():
+            self.assertEqual(
+                D(str(self._balance(self.due_account, organisation.partner_id))),
+                amount,
+                organisation.name,
+            )
 
     def test_every_path_reaches_settlement_payout_voucher_and_books(self):
         self.backend._procountor_sync_chart()
@@ -198,12 +302,19 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
                     "dimension_item_ids": [(6, 0, [item[c].id for c in items])],
                 }
             )
-        invoices = {path: self._invoice(member) for path, member in self.members.items()}
+        today = fields.Date.context_today(self.env["membook.settlement"])
+        invoices = {
+            path: self._invoice(
+                member, **({"due": today - dt.timedelta(days=30)} if path == "agency" else {})
+            )
+            for path, member in self.members.items()
+        }
 
         self._pay_by_bank_file(invoices["bank"])
         self._register_payment(invoices["register"])
         self._pay_online(invoices["online"])
         self._pay_in_procountor(invoices["procountor"])
+        self._pay_through_agency(invoices["agency"])
         self._register_payment(invoices["credited"])
         credit_note = (
             invoices["credited"]
@@ -223,7 +334,7 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
             self.assertTrue(allocations, f"{path}: allocated")
         # What each organisation is owed: the shares of the fees paid, less the one refunded.
         paid = invoices["bank"] | invoices["register"] | invoices["online"]
-        paid |= invoices["procountor"] | invoices["credited"]
+        paid |= invoices["procountor"] | invoices["agency"] | invoices["credited"]
         expected = self._shares(paid)
         for organisation, amount in self._shares(credit_note).items():
             expected[organisation] -= amount
@@ -234,24 +345,35 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
                 [("organisation_id", "!=", False)], ["organisation_id"], ["amount:sum"]
             )
         }
-        self.assertEqual(ledger, expected)
+        self.assertEqual(_named(ledger), _named(expected), "allocations")
+        self._assert_due(expected)
 
         # The weekly settlement, settled now, as the membership office.
-        today = fields.Date.context_today(self.env["membook.settlement"])
         Settlement = self.env["membook.settlement"].with_user(self.office)
         action = Settlement.action_settle_now()
         settlements = Settlement.browse(action["domain"][0][2])
-        self.assertEqual({s.organisation_id: D(str(s.amount_total)) for s in settlements}, expected)
+        self.assertEqual(
+            _named({s.organisation_id: D(str(s.amount_total)) for s in settlements}),
+            _named(expected),
+            "settlements",
+        )
         settlements.action_confirm()
         payments = {
-            self.federation: 5,  # every fee paid: four members of the club, one of the district
-            self.district: 5,
-            self.club: 4,
+            self.federation: 6,  # every fee paid: five members of the club, one of the district
+            self.district: 6,
+            self.club: 5,
         }
         for settlement in settlements:
             self.assertEqual(settlement.payment_count, payments[settlement.organisation_id])
             self.assertEqual(settlement.service_fee, 0.5 * settlement.payment_count)
-        self.assertEqual(self._balance(self.service_fee_account), 0.5 * 14)
+        self.assertEqual(self._balance(self.service_fee_account), 0.5 * 17)
+        # Confirmed, not paid out: due to each organisation = its share less the service fee.
+        self._assert_due(
+            {
+                s.organisation_id: expected[s.organisation_id] - D(str(s.service_fee))
+                for s in settlements
+            }
+        )
         settlements.action_create_payout()
         payout = settlements.payout_id
         self.assertEqual(len(payout), 1)
@@ -269,10 +391,7 @@ class TestMoneyFlow(BooksMixin, ProcountorBillingCase):
                 expected[settlement.organisation_id],
             )
         # The books: due to each organisation = allocations not paid out (none now).
-        for partner, (owed, booked) in (
-            self.env["membook.ledger.booking"]._check(self.env.company).items()
-        ):
-            self.assertEqual((owed, booked or D(0)), (D(0), D(0)), partner.display_name)
+        self._assert_due(dict.fromkeys(expected, D(0)))
         # The transfers leave the bank account: the statement reconciles the payout.
         camt = b"".join(
             write_camt054(
