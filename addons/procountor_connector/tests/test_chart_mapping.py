@@ -16,7 +16,7 @@ class TestChart(ProcountorCase):
     def test_chart_and_dimensions_synced_with_inactive_kept(self):
         Account = self.env["procountor.account"].with_context(active_test=False)
         accounts = Account.search([("backend_id", "=", self.backend.id)])
-        self.assertEqual(len(accounts), 13)
+        self.assertEqual(len(accounts), 14)
         old = accounts.filtered(lambda a: a.code == "3999")
         self.assertFalse(old.active)
         self.assertEqual(old.name, "Vanhat jäsenmaksutuotot")
