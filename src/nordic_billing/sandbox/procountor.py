@@ -18,10 +18,9 @@ State is in memory. ``SandboxState`` holds one or more environments (a Procounto
 with its chart of accounts, dimensions, receipts, invoices and partners), the registered API
 clients and the API users (API key -> environment + permitted features). The default seed is a
 Finnish association: clearing account 1710, bank 1910, income in the 3000 series, the billing
-service's fees 7850, a cost-centre
-and a project dimension; client ``sandbox-client``/``sandbox-secret``, API key
-``sandbox-api-key`` (every right) and ``least-privilege-api-key`` (chart of accounts and ledger
-receipts only).
+service's fees 7850, a cost-centre and a project dimension; client
+``sandbox-client``/``sandbox-secret``, API key ``sandbox-api-key`` (every right) and
+``least-privilege-api-key`` (chart of accounts and ledger receipts only).
 
 Control, from Python (``handle.state``, ``handle.faults``) or over HTTP under ``/_sandbox``:
 
