@@ -124,7 +124,11 @@ class ProcountorBackend(models.Model):
         required=True,
         default="test",
     )
-    custom_url = fields.Char(string="Custom URL", help="E.g. a local sandbox for trials.")
+    custom_url = fields.Char(
+        string="Custom URL",
+        help="E.g. a local sandbox for trials, as it prints when it starts: "
+        "http://127.0.0.1:<port>/api (Procountor's API URLs end with /api).",
+    )
     base_url = fields.Char(string="API URL", compute="_compute_base_url")
     client_id = fields.Char(groups="base.group_system")
     client_secret = fields.Char(groups="base.group_system")

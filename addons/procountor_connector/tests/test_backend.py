@@ -75,7 +75,7 @@ class TestBackend(BaseCommon):
                 f"{model.model} has no multi-company rule",
             )
             checked.append(model.model)
-        self.assertEqual(len(checked), 6)
+        self.assertEqual(len(checked), 7)
 
     def test_plain_user_sees_no_outbox_and_user_cannot_configure(self):
         with self.assertRaises(AccessError):
