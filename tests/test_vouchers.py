@@ -12,8 +12,10 @@ from nordic_billing.openapi import Contract
 from nordic_billing.vouchers import (
     Allocation,
     DimensionRef,
+    RowTrace,
     Settlement,
     build_memo_voucher,
+    build_memo_voucher_traced,
     build_memo_vouchers,
     gross_balance,
     voucher_name,
@@ -89,17 +91,87 @@ def test_settlement_only_voucher():
     assert rows(payload) == [("1910", D("12.00")), ("1710", D("-12.00"))]
 
 
-def test_reversals_net_out_and_zero_groups_vanish():
+def test_credit_notes_are_rows_of_their_own_not_netted_into_the_fees():
     payload = build(
-        [fee("20.00"), fee("-20.00"), fee("30.00", account="3010"), fee("-5.00", account="3010")]
+        [
+            fee("20.00", description="Adult fee"),
+            fee("-20.00", description="Adult fee"),
+            fee("30.00", account="3010"),
+            fee("-5.00", account="3010"),
+            fee("0.00", account="3020"),
+        ]
     )
     assert_valid(payload)
-    assert rows(payload) == [("1710", D("25.00")), ("3010", D("-25.00"))]
+    assert rows(payload) == [
+        ("1710", D("25.00")),
+        ("3000", D("-20.00")),
+        ("3000", D("20.00")),
+        ("3010", D("-30.00")),
+        ("3010", D("5.00")),
+    ]
+    texts = [t["description"] for t in payload["transactions"]]
+    assert texts[1:3] == ["Adult fee", "Credit notes: Adult fee"]
+    assert texts[4] == "Credit notes"
 
 
-def test_nothing_to_book_gives_none():
-    assert build([]) is None
-    assert build([fee("10.00"), fee("-10.00")]) is None
+def test_service_fee_is_its_own_row_and_fees_less_bank_is_the_fee():
+    payload = build(
+        [fee("40.00"), fee("-4.00")],
+        [Settlement("CLUB", D("34.50"), "1910", "S0001", D("1.50"), "7850")],
+    )
+    assert_valid(payload)
+    assert rows(payload) == [
+        ("1710", D("36.00")),
+        ("3000", D("-40.00")),
+        ("3000", D("4.00")),
+        ("1910", D("34.50")),
+        ("7850", D("1.50")),
+        ("1710", D("-36.00")),
+    ]
+    assert payload["transactions"][4]["description"] == "Service fee S0001"
+    income = sum(t["accountingValue"] for t in payload["transactions"] if t["account"] == "3000")
+    assert -income - D("34.50") == D("1.50")
+    with pytest.raises(ValueError, match="service fee account"):
+        build([], [Settlement("CLUB", D("34.50"), "1910", service_fee=D("1.50"))])
+
+
+def test_each_row_says_which_allocations_and_settlements_it_sums():
+    payload, traces = build_memo_voucher_traced(
+        "CLUB",
+        [
+            fee("10.00", refs=(3,)),
+            fee("15.00", refs=(1, 2)),
+            fee("-10.00", refs=(4,)),
+            fee("5.00", account="3010", refs=(5,)),
+        ],
+        [
+            Settlement("CLUB", D("5.00"), "1910", service_fee_account="7850", refs=(8,)),
+            Settlement("CLUB", D("4.00"), "1910", "x", D("1.00"), "7850", refs=(9,)),
+        ],
+        receipt_date=DAY,
+        clearing_account="1710",
+    )
+    assert rows(payload) == [
+        ("1710", D("20.00")),
+        ("3000", D("-25.00")),
+        ("3000", D("10.00")),
+        ("3010", D("-5.00")),
+        ("1910", D("9.00")),
+        ("7850", D("1.00")),
+        ("1710", D("-10.00")),
+    ]
+    assert traces == [
+        RowTrace(allocations=(1, 2, 3, 4, 5)),
+        RowTrace(allocations=(1, 2, 3)),
+        RowTrace(allocations=(4,)),
+        RowTrace(allocations=(5,)),
+        RowTrace(settlements=(8, 9)),
+        RowTrace(settlements=(9,)),
+        RowTrace(settlements=(8, 9)),
+    ]
+    assert build_memo_voucher_traced(
+        "CLUB", [fee("0.00")], receipt_date=DAY, clearing_account="1710"
+    ) == (None, [])
 
 
 def test_same_rows_in_any_order_give_the_same_payload():
@@ -246,7 +318,8 @@ settlement_rows = st.lists(
 def test_any_rows_give_an_exactly_balanced_valid_voucher(allocations, settlements):
     payload = build(allocations, settlements)
     if payload is None:
-        assert sum(a.amount for a in allocations) == 0 or not allocations
+        assert all(not a.amount for a in allocations)
+        assert all(not s.amount for s in settlements)
         return
     assert_valid(payload)
     income = [t for t in payload["transactions"] if t["account"].startswith("3")]
@@ -259,10 +332,13 @@ def test_any_rows_give_an_exactly_balanced_valid_voucher(allocations, settlement
         (
             t["account"],
             tuple((d["dimensionId"], d["itemId"]) for d in t.get("dimensionItemValues", [])),
+            t["accountingValue"] > 0,
         )
         for t in income
     ]
-    assert len(groups) == len(set(groups))  # one row per account and dimension items
+    assert len(groups) == len(set(groups))  # one row per account, items, fee or credit
+    credited = -sum(a.amount for a in allocations if a.amount > 0)
+    assert sum(t["accountingValue"] for t in income if t["accountingValue"] < 0) == credited
 
 
 def test_week_of_a_day_runs_monday_to_sunday():

@@ -23,6 +23,7 @@
         "views/procountor_exchange_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/membook_trail_views.xml",
         "views/product_template_views.xml",
         "wizards/procountor_voucher_wizard_views.xml",
         "views/procountor_menus.xml",

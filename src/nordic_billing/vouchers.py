@@ -6,10 +6,15 @@ The result is a Procountor ``JOURNAL`` ledger receipt payload (``POST /ledgerrec
 
 * fees paid: debit the clearing account (e.g. 1710, receivable from the billing service) and
   credit the income accounts of the product mapping, with their dimension items;
-* settlements: debit the bank account that received the payout and credit the clearing account.
+* credit notes and returned payments (negative allocations): debit the same income accounts, on
+  rows of their own, so that the organisation's books show the fees and the credits apart;
+* settlements: debit the bank account that received the payout, debit the operator's service fee
+  (deducted at settlement) on its own expense account, and credit the clearing account with both.
 
 Debits are positive, credits negative. Income rows are grouped per (account, dimension items,
-VAT status, VAT percent) and summed, so the voucher stays small whatever the number of members.
+VAT status, VAT percent, fee or credit) and summed, so the voucher stays small whatever the
+number of members. :func:`build_memo_voucher_traced` also says, for each row, which allocations
+and settlements (their ``refs``) it sums, so that every row can be traced back to them.
 Amounts are ``Decimal`` with at most two decimals and the voucher balances exactly.
 
 VAT: membership fees are normally outside VAT, hence ``vatStatus`` 12 ("no VAT handling") with
@@ -48,7 +53,8 @@ class DimensionRef:
 class Allocation:
     """Part of a received payment that belongs to ``organisation``, as mapped to its books.
 
-    ``amount`` is gross and may be negative (a reversed payment).
+    ``amount`` is gross and may be negative (a credit note or a reversed payment). ``refs`` are
+    the ids of the allocation records it stands for (one row may sum many of them).
     """
 
     organisation: str
@@ -58,16 +64,32 @@ class Allocation:
     vat_status: int = NO_VAT_HANDLING
     vat_percent: Decimal = Decimal(0)
     description: str = ""
+    refs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Settlement:
-    """A payout to ``organisation``: it left the clearing balance and reached ``bank_account``."""
+    """A payout to ``organisation``: it left the clearing balance and reached ``bank_account``.
+
+    ``amount`` is what reached the bank; ``service_fee`` is what the operator deducted before
+    paying out, booked on ``service_fee_account``. The clearing account is credited with both.
+    """
 
     organisation: str
     amount: Decimal
     bank_account: str
     description: str = ""
+    service_fee: Decimal = Decimal(0)
+    service_fee_account: str = ""
+    refs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowTrace:
+    """What one voucher row sums: the ``refs`` of its allocations and of its settlements."""
+
+    allocations: tuple[int, ...] = ()
+    settlements: tuple[int, ...] = ()
 
 
 def voucher_name(organisation: str, year: int, week: int, prefix: str = DEFAULT_NAME_PREFIX) -> str:
@@ -101,20 +123,39 @@ def build_memo_voucher(
     organisation: str,
     allocations: Iterable[Allocation],
     settlements: Iterable[Settlement] = (),
+    **options,
+) -> dict | None:
+    """The ledger-receipt payload for one organisation, or ``None`` when nothing is to be booked.
+
+    See :func:`build_memo_voucher_traced` for the options; this one leaves out the traces.
+    """
+    payload, _traces = build_memo_voucher_traced(organisation, allocations, settlements, **options)
+    return payload
+
+
+def build_memo_voucher_traced(
+    organisation: str,
+    allocations: Iterable[Allocation],
+    settlements: Iterable[Settlement] = (),
     *,
     receipt_date: dt.date,
     clearing_account: str,
     name: str | None = None,
     name_prefix: str = DEFAULT_NAME_PREFIX,
     clearing_description: str = "Membership fees collected",
+    credit_description: str = "Credit notes",
     settlement_description: str = "Settlement paid out",
+    service_fee_description: str = "Service fee",
     notes: str = "",
-) -> dict | None:
-    """The ledger-receipt payload for one organisation, or ``None`` when nothing is to be booked.
+) -> tuple[dict | None, list[RowTrace]]:
+    """The payload for one organisation and, for each of its rows, what the row sums.
 
     The default name comes from the ISO week of ``receipt_date``; rows are ordered
-    deterministically (clearing debit, income credits, bank debits, clearing credit), so that
-    the same input always gives the same payload.
+    deterministically (clearing debit; income credits, each followed by the credit notes of the
+    same account and items; bank debits; service fee debits; clearing credit), so that the same
+    input always gives the same payload. ``traces[i]`` holds the ``refs`` of the allocations and
+    settlements that ``payload["transactions"][i]`` sums (sorted); the payload is ``None``, and
+    the traces empty, when nothing is to be booked.
     """
     allocations = list(allocations)
     settlements = list(settlements)
@@ -122,6 +163,8 @@ def build_memo_voucher(
         if row.organisation != organisation:
             raise ValueError(f"row of {row.organisation!r} in the voucher of {organisation!r}")
         _check_amount(row.amount)
+    for row in settlements:
+        _check_amount(row.service_fee)
     if not clearing_account:
         raise ValueError("a clearing account is required")
 
@@ -132,46 +175,75 @@ def build_memo_voucher(
         dims = tuple(sorted(row.dimensions))
         if len({d.dimension_id for d in dims}) != len(dims):
             raise ValueError(f"two items of one dimension on account {row.account}: {dims}")
-        income[(row.account, dims, row.vat_status, Decimal(row.vat_percent))].append(row)
+        if not row.amount:
+            continue
+        key = (row.account, dims, row.vat_status, Decimal(row.vat_percent), row.amount < 0)
+        income[key].append(row)
 
     transactions: list[dict] = []
+    traces: list[RowTrace] = []
     fees_total = Decimal(0)
-    for (account, dims, vat_status, vat_percent), rows in sorted(income.items()):
+    fee_refs: list[int] = []
+    for (account, dims, vat_status, vat_percent, credit), rows in sorted(income.items()):
         gross = sum((r.amount for r in rows), Decimal(0))
-        if not gross:
-            continue
         fees_total += gross
+        refs = _refs(rows)
+        fee_refs.extend(refs)
+        text = _joined(r.description for r in rows)
+        if credit:
+            text = f"{credit_description}: {text}" if text else credit_description
         transactions.append(
             _row(
                 account,
                 -_net_of(gross, vat_percent),
-                _joined(r.description for r in rows) or name_prefix,
+                text or name_prefix,
                 vat_status=vat_status,
                 vat_percent=vat_percent,
                 dims=dims,
             )
         )
+        traces.append(RowTrace(allocations=refs))
     if fees_total:
         transactions.insert(0, _row(clearing_account, fees_total, clearing_description))
+        traces.insert(0, RowTrace(allocations=tuple(sorted(fee_refs))))
 
     banks: dict[str, list[Settlement]] = defaultdict(list)
+    fees: dict[str, list[Settlement]] = defaultdict(list)
     for row in settlements:
-        if not row.bank_account:
-            raise ValueError("a settlement has no bank account")
-        banks[row.bank_account].append(row)
+        if row.amount:
+            if not row.bank_account:
+                raise ValueError("a settlement has no bank account")
+            banks[row.bank_account].append(row)
+        if row.service_fee:
+            if not row.service_fee_account:
+                raise ValueError("a settlement with a service fee has no service fee account")
+            fees[row.service_fee_account].append(row)
     paid_total = Decimal(0)
+    paid_refs: list[int] = []
     for account, rows in sorted(banks.items()):
         amount = sum((r.amount for r in rows), Decimal(0))
         if not amount:
             continue
         paid_total += amount
+        paid_refs.extend(_refs(rows))
         text = _joined(r.description for r in rows) or settlement_description
         transactions.append(_row(account, amount, text))
+        traces.append(RowTrace(settlements=_refs(rows)))
+    for account, rows in sorted(fees.items()):
+        amount = sum((r.service_fee for r in rows), Decimal(0))
+        if not amount:
+            continue
+        paid_total += amount
+        paid_refs.extend(_refs(rows))
+        text = _joined(f"{service_fee_description} {r.description}" for r in rows if r.description)
+        transactions.append(_row(account, amount, text or service_fee_description))
+        traces.append(RowTrace(settlements=_refs(rows)))
     if paid_total:
         transactions.append(_row(clearing_account, -paid_total, settlement_description))
+        traces.append(RowTrace(settlements=tuple(sorted(set(paid_refs)))))
 
     if not transactions:
-        return None
+        return None, []
     vat_rows = sum(1 for row in transactions if row["vatPercent"])
     if abs(gross_balance(transactions)) > CENT * vat_rows:
         raise AssertionError("memo voucher does not balance")  # cannot happen: built balanced
@@ -190,7 +262,7 @@ def build_memo_voucher(
     }
     if notes:
         payload["accountantsNotes"] = _clip(notes)
-    return payload
+    return payload, traces
 
 
 def build_memo_vouchers(
@@ -285,6 +357,10 @@ def _check_amount(amount: Decimal) -> None:
         raise TypeError(f"amounts must be Decimal, not {type(amount).__name__}")
     if not amount.is_finite() or amount != amount.quantize(CENT):
         raise ValueError(f"amount {amount} is not a whole number of cents")
+
+
+def _refs(rows: Iterable[Allocation | Settlement]) -> tuple[int, ...]:
+    return tuple(sorted({ref for row in rows for ref in row.refs}))
 
 
 def _joined(texts: Iterable[str]) -> str:

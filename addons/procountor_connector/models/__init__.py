@@ -6,6 +6,7 @@ from . import (
     procountor_dimension_item,
     procountor_exchange,
     procountor_product_mapping,
+    procountor_voucher_line,
     product_template,
     res_partner,
 )

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from decimal import Decimal
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from nordic_billing import procountor_invoices
@@ -28,6 +28,19 @@ class AccountMove(models.Model):
         help="Sum of Procountor's payment events registered on this invoice so far.",
     )
     procountor_exchange_count = fields.Integer(compute="_compute_procountor_exchange_count")
+    procountor_can_send = fields.Boolean(
+        compute="_compute_procountor_can_send",
+        help="Whether the invoice's company has a Procountor connection to send it through.",
+    )
+
+    @api.depends("company_id")
+    @api.depends_context("uid")
+    def _compute_procountor_can_send(self):
+        # Whoever may send an invoice need not read the connection's settings.
+        Backend = self.env["procountor.backend"].sudo()
+        companies = set(Backend.search([("company_id", "in", self.company_id.ids)]).company_id.ids)
+        for move in self:
+            move.procountor_can_send = move.company_id.id in companies
 
     def _compute_procountor_exchange_count(self):
         counts = dict(

@@ -49,7 +49,9 @@ class VoucherRow(NamedTuple):
 
     ``organisation`` is a ``membook.organisation`` record (empty for the operator company's own
     share, which no memo voucher books), ``product`` a ``product.product`` record, ``amount`` the
-    signed amount (negative for a reversed payment) and ``date`` the day the fee was allocated.
+    signed amount (negative for a credit note or a reversed payment) and ``date`` the day the fee
+    was allocated. One row may stand for many allocations of one organisation and product (their
+    sum): ``allocation_ids`` are their ids, by which each voucher row is traced back to them.
     """
 
     organisation: models.BaseModel
@@ -57,25 +59,37 @@ class VoucherRow(NamedTuple):
     amount: Decimal
     date: object
     description: str = ""
+    allocation_ids: tuple = ()
 
 
 class SettlementRow(NamedTuple):
-    """A settlement paid out to ``organisation``: debit bank, credit clearing."""
+    """A settlement paid out to ``organisation``: debit bank and service fee, credit clearing.
+
+    ``amount`` is what reached the organisation's bank, ``service_fee`` what the operator
+    deducted before paying out; ``settlement_id`` the ``membook.settlement`` id, if any.
+    """
 
     organisation: models.BaseModel
     amount: Decimal
     date: object
     description: str = ""
+    service_fee: Decimal = Decimal(0)
+    settlement_id: int = 0
 
 
 class VoucherDraft(NamedTuple):
-    """One organisation's memo voucher for one week, or the problems that keep it from being."""
+    """One organisation's memo voucher for one week, or the problems that keep it from being.
+
+    ``traces`` has one :class:`nordic_billing.vouchers.RowTrace` per payload row: the ids of the
+    allocations and settlements that the row sums.
+    """
 
     organisation: models.BaseModel
     period_key: str
     name: str
     payload: dict | None
     problems: list
+    traces: tuple = ()
 
 
 class ProcountorBackend(models.Model):
@@ -110,7 +124,11 @@ class ProcountorBackend(models.Model):
         required=True,
         default="test",
     )
-    custom_url = fields.Char(string="Custom URL", help="E.g. a local sandbox for trials.")
+    custom_url = fields.Char(
+        string="Custom URL",
+        help="E.g. a local sandbox for trials, as it prints when it starts: "
+        "http://127.0.0.1:<port>/api (Procountor's API URLs end with /api).",
+    )
     base_url = fields.Char(string="API URL", compute="_compute_base_url")
     client_id = fields.Char(groups="base.group_system")
     client_secret = fields.Char(groups="base.group_system")
@@ -168,6 +186,13 @@ class ProcountorBackend(models.Model):
         string="Settlement bank account",
         domain="[('backend_id', '=', id)]",
         help="Debited with the settlements paid out to the organisation; usually 1910.",
+    )
+    service_fee_account_id = fields.Many2one(
+        "procountor.account",
+        string="Service fee account",
+        domain="[('backend_id', '=', id)]",
+        help="Debited with the billing service's fee deducted from each settlement paid out "
+        "(an expense of the organisation); usually 7850.",
     )
     voucher_name_prefix = fields.Char(
         string="Voucher name",
@@ -285,10 +310,15 @@ class ProcountorBackend(models.Model):
                     )
                 )
 
-    @api.constrains("clearing_account_id", "bank_account_id")
+    @api.constrains("clearing_account_id", "bank_account_id", "service_fee_account_id")
     def _check_voucher_accounts(self):
         for backend in self:
-            for account in backend.clearing_account_id | backend.bank_account_id:
+            accounts = (
+                backend.clearing_account_id
+                | backend.bank_account_id
+                | backend.service_fee_account_id
+            )
+            for account in accounts:
                 account._check_usable(backend)
 
     # ------------------------------------------------------------------
@@ -339,8 +369,27 @@ class ProcountorBackend(models.Model):
         self.ensure_one()
         with self._procountor_client() as client:
             report = client.probe_permissions()
+        suffix = self._procountor_missing_suffix()
+        if not report.login.allowed and suffix:
+            raise UserError(
+                self.env._(
+                    "The login to %(url)s failed (%(detail)s). The URL does not end with "
+                    "%(suffix)s: Procountor's API and the sandbox are served under it. Try "
+                    "%(url)s%(suffix)s.",
+                    url=self.base_url,
+                    detail=report.login.detail,
+                    suffix=suffix,
+                )
+            )
         self._procountor_store_access(report)
         lines = report.lines()
+        if not report.login.allowed and self.access_checked:
+            lines.append(
+                self.env._(
+                    "The rights shown are those of the last good test, on %s.",
+                    fields.Datetime.to_string(self.access_checked),
+                )
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -353,7 +402,17 @@ class ProcountorBackend(models.Model):
             },
         }
 
+    def _procountor_missing_suffix(self):
+        """``"/api"`` when this connection's URL lacks the suffix every Procountor API URL has."""
+        self.ensure_one()
+        url = (self.base_url or "").rstrip("/")
+        return "/api" if url and not url.endswith("/api") else ""
+
     def _procountor_store_access(self, report):
+        """Keep what the test told; a feature it could not tell (no login, Procountor
+        unavailable) keeps the answer of the last test that could."""
+        if not report.login.allowed:
+            return
         vals = {
             "access_checked": fields.Datetime.now(),
             "access_summary": "\n".join(report.lines()),
@@ -361,7 +420,8 @@ class ProcountorBackend(models.Model):
         for feature, field_name in ACCESS_FIELDS.items():
             access = report.features.get(feature)
             allowed = access.allowed if access else None
-            vals[field_name] = {True: "allowed", False: "denied"}.get(allowed, "unknown")
+            if allowed is not None:
+                vals[field_name] = "allowed" if allowed else "denied"
         self.write(vals)
 
     def _procountor_feature_off(self, field_name):
@@ -443,7 +503,11 @@ class ProcountorBackend(models.Model):
             self.env["procountor.dimension"]._procountor_sync(self, dimensions)
         vals = {"chart_synced": fields.Datetime.now(), "sync_message": "\n".join(problems)}
         Account = self.env["procountor.account"]
-        for field_name, code in (("clearing_account_id", "1710"), ("bank_account_id", "1910")):
+        for field_name, code in (
+            ("clearing_account_id", "1710"),
+            ("bank_account_id", "1910"),
+            ("service_fee_account_id", "7850"),
+        ):
             if not self[field_name]:
                 # The usual Finnish accounts, when the chart has them; never forced.
                 vals[field_name] = Account.search(
@@ -531,30 +595,41 @@ class ProcountorBackend(models.Model):
     def _procountor_voucher_rows(self, date_from, date_to):
         """The fees allocated to this company's organisations from ``date_from`` to ``date_to``.
 
-        THE SOURCE OF THE WEEKLY MEMO VOUCHER: one :class:`VoucherRow` per allocation of a
-        reconciled payment (``membook.allocation``), negative for a reversal. Allocations are
-        taken by the day they were made, not by the payment date, so that a payment booked on
-        Monday for Sunday lands in the next voucher instead of a week already sent. The
-        operator's own share (no organisation) is left out by the caller.
+        THE SOURCE OF THE WEEKLY MEMO VOUCHER: one :class:`VoucherRow` per organisation, product
+        and sign, summing the allocations of reconciled payments (``membook.allocation``) and
+        listing their ids; fees and credits (credit notes, reversed payments) stay apart.
+        Allocations are taken by the day they were made, not by the payment date, so that a
+        payment booked on Monday for Sunday lands in the next voucher instead of a week already
+        sent. The operator's own share (no organisation) is left out. Read grouped in the
+        database: a week of a large federation is hundreds of thousands of allocations.
         """
         self.ensure_one()
-        allocations = self.env["membook.allocation"].search(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("create_date", ">=", datetime.combine(date_from, time.min)),
-                ("create_date", "<", datetime.combine(date_to + timedelta(days=1), time.min)),
-            ],
-            order="id",
-        )
-        return [
-            VoucherRow(
-                allocation.organisation_id,
-                allocation.product_id,
-                to_decimal(allocation.amount),
-                allocation.create_date.date(),
-            )
-            for allocation in allocations
+        Allocation = self.env["membook.allocation"]
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("organisation_id", "!=", False),
+            ("create_date", ">=", datetime.combine(date_from, time.min)),
+            ("create_date", "<", datetime.combine(date_to + timedelta(days=1), time.min)),
         ]
+        rows = []
+        for sign in ((">", 0), ("<", 0)):
+            groups = Allocation._read_group(
+                [*domain, ("amount", *sign)],
+                ["organisation_id", "product_id"],
+                ["amount:sum", "create_date:min", "id:array_agg"],
+            )
+            rows += [
+                VoucherRow(
+                    organisation,
+                    product,
+                    to_decimal(amount),
+                    first.date(),
+                    allocation_ids=tuple(sorted(ids)),
+                )
+                for organisation, product, amount, first, ids in groups
+            ]
+        rows.sort(key=lambda row: row.allocation_ids[0])
+        return rows
 
     def _procountor_settlement_rows(self, date_from, date_to):
         """Settlements of the company's organisations paid out from ``date_from`` to ``date_to``."""
@@ -572,9 +647,11 @@ class ProcountorBackend(models.Model):
             SettlementRow(
                 settlement.organisation_id,
                 # What reached the organisation's bank: the service fee was deducted.
-                Decimal(str(settlement.amount_payable)).quantize(Decimal("0.01")),
+                to_decimal(settlement.amount_payable),
                 settlement.paid_date,
                 settlement.name,
+                service_fee=to_decimal(settlement.service_fee),
+                settlement_id=settlement.id,
             )
             for settlement in settlements
         ]
@@ -590,18 +667,22 @@ class ProcountorBackend(models.Model):
 
         Fees are credited to the income account and dimension items that the product's mapping
         for the organisation (else the product's default mapping) names, with the product's VAT
-        status; a draft lists every unmapped product and unusable account instead of a payload.
+        status; credit notes are debited on rows of their own; the service fee deducted from a
+        settlement is debited on the service fee account. A draft lists every unmapped product
+        and unusable account instead of a payload.
         """
         self.ensure_one()
         year, week, monday, sunday = vouchers.week_of(day)
         period_key = f"{year:04d}-W{week:02d}"
-        booked = self._procountor_booked_organisations()
+        booked = set(self._procountor_booked_organisations().ids)
         mappings = self._procountor_mapping_index()
+        # What each mapping gives a row, computed once per mapping, not once per row.
+        mapped = {}
         fees = defaultdict(list)
         paid = defaultdict(list)
         problems = defaultdict(list)
         for row in rows:
-            if not row.organisation or row.organisation not in booked:
+            if not row.organisation or row.organisation.id not in booked:
                 continue
             if not monday <= row.date <= sunday:
                 continue
@@ -618,27 +699,36 @@ class ProcountorBackend(models.Model):
                     )
                 )
                 continue
-            unusable = mapping._procountor_problems()
-            if unusable:
-                problems[organisation].extend(unusable)
-                continue
-            template = row.product.product_tmpl_id
-            fees[organisation].append(
-                vouchers.Allocation(
-                    organisation=self._procountor_voucher_code(organisation),
-                    account=mapping.account_id.code,
-                    amount=to_decimal(row.amount),
-                    dimensions=tuple(
+            if mapping.id not in mapped:
+                template = mapping.product_id.product_tmpl_id
+                mapped[mapping.id] = (
+                    mapping._procountor_problems(),
+                    mapping.account_id.code,
+                    tuple(
                         vouchers.DimensionRef(item.dimension_id.remote_id, item.remote_id)
                         for item in mapping.with_context(active_test=False).dimension_item_ids
                     ),
-                    vat_status=template.procountor_vat_status,
-                    vat_percent=Decimal(str(template.procountor_vat_percent)),
+                    template.procountor_vat_status,
+                    Decimal(str(template.procountor_vat_percent)),
+                )
+            unusable, account, dimensions, vat_status, vat_percent = mapped[mapping.id]
+            if unusable:
+                problems[organisation].extend(unusable)
+                continue
+            fees[organisation].append(
+                vouchers.Allocation(
+                    organisation=self._procountor_voucher_code(organisation),
+                    account=account,
+                    amount=to_decimal(row.amount),
+                    dimensions=dimensions,
+                    vat_status=vat_status,
+                    vat_percent=vat_percent,
                     description=mapping.description or row.description or row.product.name,
+                    refs=tuple(row.allocation_ids),
                 )
             )
         for row in settlements:
-            if row.organisation and row.organisation in booked and monday <= row.date <= sunday:
+            if row.organisation and row.organisation.id in booked and monday <= row.date <= sunday:
                 paid[row.organisation].append(row)
         drafts = []
         for organisation in sorted(set(fees) | set(paid) | set(problems), key=lambda o: o.id):
@@ -656,9 +746,16 @@ class ProcountorBackend(models.Model):
                     )
                 else:
                     issues += self.bank_account_id._procountor_problems()
-            payload = None
+            if any(row.service_fee for row in paid.get(organisation, [])):
+                if not self.service_fee_account_id:
+                    issues.append(
+                        self.env._("Choose the service fee account of %s.", self.display_name)
+                    )
+                else:
+                    issues += self.service_fee_account_id._procountor_problems()
+            payload, traces = None, []
             if not issues:
-                payload = vouchers.build_memo_voucher(
+                payload, traces = vouchers.build_memo_voucher_traced(
                     code,
                     fees.get(organisation, []),
                     [
@@ -667,6 +764,9 @@ class ProcountorBackend(models.Model):
                             to_decimal(row.amount),
                             self.bank_account_id.code,
                             row.description,
+                            service_fee=to_decimal(row.service_fee),
+                            service_fee_account=self.service_fee_account_id.code or "",
+                            refs=(row.settlement_id,) if row.settlement_id else (),
                         )
                         for row in paid.get(organisation, [])
                     ],
@@ -674,31 +774,42 @@ class ProcountorBackend(models.Model):
                     clearing_account=self.clearing_account_id.code,
                     name=name,
                     clearing_description=self.env._("Membership fees collected"),
+                    credit_description=self.env._("Credit notes"),
                     settlement_description=self.env._("Settlement paid out"),
+                    service_fee_description=self.env._("Service fee"),
                 )
-                if payload is None:  # everything cancelled out: nothing to book
+                if payload is None:  # nothing but zero amounts: nothing to book
                     continue
-            drafts.append(VoucherDraft(organisation, period_key, name, payload, issues))
+            drafts.append(
+                VoucherDraft(organisation, period_key, name, payload, issues, tuple(traces))
+            )
         return drafts
+
+    def _procountor_existing_vouchers(self, period_keys):
+        """``{(organisation id, period key): exchange}`` of the memo vouchers queued already."""
+        self.ensure_one()
+        existing = self.env["procountor.exchange"].search(
+            [
+                ("backend_id", "=", self.id),
+                ("kind", "=", "voucher"),
+                ("period_key", "in", list(period_keys)),
+            ]
+        )
+        return {(e.organisation_id.id, e.period_key): e for e in existing}
 
     def _procountor_queue_vouchers(self, drafts, day):
         """Exchange records for the drafts, skipping organisations whose week has one already.
 
         A draft with problems becomes an exchange in error that says what to fix; its Rebuild
-        button makes the voucher again once the mapping is right.
+        button makes the voucher again once the mapping is right. Each exchange gets its rows
+        (``procountor.voucher.line``), each linked to the allocations and settlements it sums.
         """
         self.ensure_one()
         _year, _week, monday, sunday = vouchers.week_of(day)
         Exchange = self.env["procountor.exchange"]
-        existing = Exchange.search(
-            [
-                ("backend_id", "=", self.id),
-                ("kind", "=", "voucher"),
-                ("period_key", "in", list({d.period_key for d in drafts})),
-            ]
-        )
-        taken = {(e.organisation_id.id, e.period_key) for e in existing}
+        taken = self._procountor_existing_vouchers({d.period_key for d in drafts})
         vals_list = []
+        queued = []
         for draft in drafts:
             if (draft.organisation.id, draft.period_key) in taken:
                 continue
@@ -715,7 +826,10 @@ class ProcountorBackend(models.Model):
             }
             vals.update(Exchange._procountor_draft_vals(draft))
             vals_list.append(vals)
-        return Exchange.create(vals_list)
+            queued.append(draft)
+        exchanges = Exchange.create(vals_list)
+        exchanges._procountor_write_trail(queued)
+        return exchanges
 
     def _procountor_week_vouchers(self, day):
         """Build and queue this connection's memo vouchers of ``day``'s week."""

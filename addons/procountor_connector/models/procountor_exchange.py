@@ -116,6 +116,11 @@ class ProcountorExchange(models.Model):
     retryable = fields.Boolean(
         readonly=True, help="Tried again by the scheduled action at the next try time."
     )
+    line_ids = fields.One2many(
+        "procountor.voucher.line", "exchange_id", string="Voucher rows", readonly=True
+    )
+    allocation_count = fields.Integer(string="Allocations", compute="_compute_trail_counts")
+    settlement_count = fields.Integer(string="Settlements", compute="_compute_trail_counts")
 
     _external_key_uniq = models.UniqueIndex(
         "(backend_id, kind, external_key)",
@@ -131,6 +136,67 @@ class ProcountorExchange(models.Model):
         for exchange in self:
             record = exchange._source()
             exchange.source_name = record.sudo().display_name if record else False
+
+    def _allocation_domain(self):
+        return [("procountor_voucher_line_ids.exchange_id", "in", self.ids)]
+
+    def _settlement_domain(self):
+        """Settlements this voucher books the payout of, or whose allocations it books."""
+        return [
+            "|",
+            ("procountor_voucher_line_ids.exchange_id", "in", self.ids),
+            ("allocation_ids.procountor_voucher_line_ids.exchange_id", "in", self.ids),
+        ]
+
+    def _compute_trail_counts(self):
+        vouchers = self.filtered(lambda e: e.kind == "voucher" and e.id)
+        (self - vouchers).update({"allocation_count": 0, "settlement_count": 0})
+        Allocation = self.env["membook.allocation"]
+        Settlement = self.env["membook.settlement"]
+        for exchange in vouchers:
+            exchange.allocation_count = Allocation.search_count(exchange._allocation_domain())
+            exchange.settlement_count = Settlement.search_count(exchange._settlement_domain())
+
+    @api.model
+    def _procountor_list_action(self, model, domain, name):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": {"create": False},
+        }
+
+    def action_view_allocations(self):
+        self.ensure_one()
+        return self._procountor_list_action(
+            "membook.allocation",
+            self._allocation_domain(),
+            self.env._("Allocations of %s", self.display_name),
+        )
+
+    def action_view_settlements(self):
+        self.ensure_one()
+        return self._procountor_list_action(
+            "membook.settlement",
+            self._settlement_domain(),
+            self.env._("Settlements of %s", self.display_name),
+        )
+
+    def _procountor_write_trail(self, drafts):
+        """The rows of each voucher (one per draft, in order) and what each row sums."""
+        Line = self.env["procountor.voucher.line"].sudo()
+        vals_list, traces = [], []
+        for exchange, draft in zip(self, drafts, strict=True):
+            if not draft.payload:
+                continue
+            for sequence, (row, trace) in enumerate(
+                zip(draft.payload["transactions"], draft.traces, strict=True), start=1
+            ):
+                vals_list.append(Line._procountor_vals(exchange, sequence, row, trace))
+                traces.append(trace)
+        Line.create(vals_list)._procountor_link(traces)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -234,6 +300,8 @@ class ProcountorExchange(models.Model):
             exchange.write(
                 {**self._procountor_draft_vals(draft), "external_key": draft.name, "attempts": 0}
             )
+            exchange.line_ids.sudo().unlink()
+            exchange._procountor_write_trail([draft])
         return True
 
     # ------------------------------------------------------------------

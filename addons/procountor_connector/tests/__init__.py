@@ -4,6 +4,7 @@ from . import (
     test_chart_mapping,
     test_exchange,
     test_invoices,
+    test_send_button,
     test_tour,
     test_vouchers,
 )

@@ -5,10 +5,11 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.base.tests.common import BaseCommon
+from odoo.addons.procountor_connector.models.procountor_backend import ACCESS_FIELDS
 
-from nordic_billing.sandbox.procountor import LEAST_PRIVILEGE_API_KEY
+from nordic_billing.sandbox.procountor import DEFAULT_CLIENT_SECRET, LEAST_PRIVILEGE_API_KEY
 
-from .common import SandboxMixin
+from .common import _TOKENS, SandboxMixin
 
 
 @tagged("post_install", "-at_install")
@@ -74,7 +75,7 @@ class TestBackend(BaseCommon):
                 f"{model.model} has no multi-company rule",
             )
             checked.append(model.model)
-        self.assertEqual(len(checked), 6)
+        self.assertEqual(len(checked), 7)
 
     def test_plain_user_sees_no_outbox_and_user_cannot_configure(self):
         with self.assertRaises(AccessError):
@@ -179,9 +180,51 @@ class TestConnection(SandboxMixin, BaseCommon):
         self.assertIn("login: failed", action["params"]["message"])
         self.assertEqual(self.backend.access_invoices, "unknown")
 
+    def test_failed_test_keeps_the_last_good_rights(self):
+        self.backend.sudo().api_key = LEAST_PRIVILEGE_API_KEY
+        self.backend.action_test_connection()
+        good = self.backend.read(["access_checked", "access_summary", *ACCESS_FIELDS.values()])[0]
+        self.assertEqual(good["access_invoices"], "denied")
+        self.backend.sudo().client_secret = "wrong"
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("login: failed", action["params"]["message"])
+        self.assertIn("those of the last good test", action["params"]["message"])
+        self.assertEqual(
+            self.backend.read(["access_checked", "access_summary", *ACCESS_FIELDS.values()])[0],
+            good,
+        )
+        # Procountor unavailable: nothing is known, so nothing is forgotten either.
+        self.backend.sudo().client_secret = DEFAULT_CLIENT_SECRET
+        _TOKENS.clear()
+        self.backend.retry_attempts = 1
+        self.sandbox.faults.server_error(5, status=503)
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.access_vouchers, "allowed")
+        self.assertEqual(self.backend.access_invoices, "denied")
+
     def test_procountor_down(self):
         self.backend.retry_attempts = 1
         self.sandbox.faults.server_error(5, status=503)
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("unavailable", action["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestBackendUrl(SandboxMixin, BaseCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_sandbox()
+        cls.backend = cls._create_backend()
+
+    def test_url_without_api_suffix_says_so(self):
+        self.assertTrue(self.sandbox.url.endswith("/api"))
+        root = self.sandbox.url.removesuffix("/api")
+        self.backend.sudo().custom_url = root + "/"
+        with self.assertRaisesRegex(UserError, r"does not end with /api.*Try .*/api"):
+            self.backend.action_test_connection()
+        self.backend.sudo().custom_url = self.sandbox.url
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")

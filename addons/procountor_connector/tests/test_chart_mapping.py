@@ -16,7 +16,7 @@ class TestChart(ProcountorCase):
     def test_chart_and_dimensions_synced_with_inactive_kept(self):
         Account = self.env["procountor.account"].with_context(active_test=False)
         accounts = Account.search([("backend_id", "=", self.backend.id)])
-        self.assertEqual(len(accounts), 13)
+        self.assertEqual(len(accounts), 14)
         old = accounts.filtered(lambda a: a.code == "3999")
         self.assertFalse(old.active)
         self.assertEqual(old.name, "Vanhat jäsenmaksutuotot")
@@ -47,7 +47,7 @@ class TestChart(ProcountorCase):
         self.assertFalse(by_code["3100"].active, "an account gone from Procountor is kept inactive")
         self.assertTrue(by_code["3999"].active)
         self.assertFalse(self.item["NUORISO"].active)
-        self.assertEqual(len(by_code), 13)
+        self.assertEqual(len(by_code), 14)
 
     def test_dimensions_denied_keeps_the_chart_syncing(self):
         self.backend.sudo().api_key = LEAST_PRIVILEGE_API_KEY
@@ -60,7 +60,7 @@ class TestChart(ProcountorCase):
     def test_sync_button_reports_counts(self):
         action = self.backend.action_sync_chart()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertIn("13 accounts", action["params"]["message"])
+        self.assertIn("14 accounts", action["params"]["message"])
 
     def test_scheduled_sync_survives_a_broken_connection(self):
         broken = self._create_backend(name="Broken", organisation_id=self.club.id)

@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from nordic_billing import vouchers
@@ -127,7 +127,12 @@ class TestVouchers(ProcountorCase):
             VoucherRow(self.district, self.fee, D("10.00"), SUNDAY),
         ]
         drafts = self.backend._procountor_build_vouchers(rows, [], WEEK_DAY)
-        self.assertEqual([d.organisation for d in drafts], [self.district])
+        self.assertEqual([d.organisation for d in drafts], [self.district, self.club])
+        # The payment that came back is a row of its own, not netted into the fee.
+        self.assertEqual(
+            [(t["account"], t["accountingValue"]) for t in drafts[1].payload["transactions"]],
+            [("3000", D("-25.00")), ("3000", D("25.00"))],
+        )
 
     def test_vat_status_and_percent_come_from_the_product(self):
         self.fee.product_tmpl_id.write({"procountor_vat_status": 1, "procountor_vat_percent": 10.0})
@@ -229,6 +234,25 @@ class TestVouchers(ProcountorCase):
         self.assertEqual(len(exchanges), 3)
         self.assertEqual(set(exchanges.mapped("state")), {"done"})
 
+    def test_preview_of_a_week_booked_already_says_so(self):
+        with self._rows_source(self.fee_rows()):
+            self.queue(self.fee_rows()[2:3])  # the club's voucher of the week exists
+            wizard = self.env["procountor.voucher.wizard"].create(
+                {"backend_id": self.backend.id, "day": WEEK_DAY}
+            )
+            wizard.action_preview()
+            self.assertEqual(wizard.voucher_count, 2)
+            self.assertIn("1 memo vouchers of week 2026-W47 exist already", wizard.existing_note)
+            self.assertIn("Membership fees 2026-W47 SEURA", wizard.existing_note)
+            self.assertEqual(wizard.line_ids.organisation_id, self.federation | self.district)
+            wizard.action_create()
+            wizard.action_preview()
+            self.assertEqual(wizard.voucher_count, 0)
+            self.assertFalse(wizard.line_ids)
+            self.assertIn("3 memo vouchers of week 2026-W47 exist already", wizard.existing_note)
+            with self.assertRaisesRegex(UserError, "exist already and are not created again"):
+                wizard.action_create()
+
     def test_approve_vouchers_when_asked(self):
         self.backend.voucher_approve = True
         exchange = self.queue(self.fee_rows()[2:3])
@@ -268,7 +292,7 @@ class TestVoucherSource(ProcountorCase):
             (self.district, 10.0),
             (self.club, 25.0),
             (self.club, -25.0),  # a reversed payment
-            (None, 5.0),  # the operator's own share
+            (None, 5.0),  # the operator's own share: no memo voucher books it
         ):
             self._allocate(organisation, amount, inside)
         self._allocate(self.club, 99.0, datetime.combine(monday, time.min) - timedelta(seconds=1))
@@ -282,7 +306,6 @@ class TestVoucherSource(ProcountorCase):
                     ("Pirkanmaa District", D("10.00")),
                     ("Tampere Ski Club", D("25.00")),
                     ("Tampere Ski Club", D("-25.00")),
-                    ("operator", D("5.00")),
                 ]
             ),
         )
@@ -304,3 +327,78 @@ class TestVoucherSource(ProcountorCase):
         self.assertEqual(gross_balance(club.payload["transactions"]), 0)
         accounts = {t["account"] for t in club.payload["transactions"]}
         self.assertIn("1710", accounts)
+
+
+@tagged("post_install", "-at_install")
+class TestVoucherTrail(TestVoucherSource):
+    """Each memo voucher row sums known allocations; the trail goes both ways in one click."""
+
+    def test_rows_traced_to_allocations_and_settlements_both_ways(self):
+        _year, _week, monday, _sunday = vouchers.week_of(WEEK_DAY)
+        inside = datetime.combine(monday, time(9)) + timedelta(days=2)
+        fee_1 = self._allocate(self.club, 25.0, inside)
+        fee_2 = self._allocate(self.club, 25.0, inside)
+        credit = self._allocate(self.club, -10.0, inside)  # a credit note
+        district_fee = self._allocate(self.district, 10.0, inside)
+        settlement = self.env["membook.settlement"].create(
+            {"organisation_id": self.club.id, "date": monday}
+        )
+        settled = self._allocate(self.club, 40.0, inside)
+        settled.settlement_id = settlement
+        settlement.write(
+            {"state": "paid", "paid_date": monday + timedelta(days=3), "service_fee": 1.5}
+        )
+        user = new_test_user(
+            self.env,
+            login="pc-voucher-user",
+            groups="base.group_user,procountor_connector.group_procountor_user,"
+            "membook_membership.group_membook_user",
+        )
+        exchanges = self.backend.with_user(user)._procountor_week_vouchers(WEEK_DAY)
+        club = exchanges.filtered(lambda e: e.organisation_id == self.club)
+        district = exchanges.filtered(lambda e: e.organisation_id == self.district)
+        rows = [
+            (line.account, line.debit - line.credit, line.allocation_ids, line.settlement_ids)
+            for line in club.line_ids
+        ]
+        nothing = self.env["membook.settlement"]
+        self.assertEqual(
+            rows,
+            [
+                ("1710", 80.0, fee_1 | fee_2 | credit | settled, nothing),
+                ("3000", -90.0, fee_1 | fee_2 | settled, nothing),
+                ("3000", 10.0, credit, nothing),
+                ("1910", 38.5, credit.browse(), settlement),
+                ("7850", 1.5, credit.browse(), settlement),
+                ("1710", -40.0, credit.browse(), settlement),
+            ],
+        )
+        self.assertEqual(club.line_ids[2].description, "Credit notes: Membership fee 2026")
+        # The books tie out: the fees settled less what reached the bank is the service fee.
+        self.assertEqual(settlement.amount_total - rows[3][1], rows[4][1])
+
+        # Voucher -> allocations and settlements, one click each.
+        club_user = club.with_user(user)
+        action = club_user.action_view_allocations()
+        self.assertEqual(
+            self.env[action["res_model"]].with_user(user).search(action["domain"]),
+            fee_1 | fee_2 | credit | settled,
+        )
+        self.assertEqual(club_user.allocation_count, 4)
+        action = club_user.action_view_settlements()
+        self.assertEqual(
+            self.env[action["res_model"]].with_user(user).search(action["domain"]), settlement
+        )
+        self.assertEqual(club_user.settlement_count, 1)
+        # Settlement -> its memo vouchers; allocation -> its voucher.
+        action = settlement.with_user(user).action_view_procountor_vouchers()
+        self.assertEqual(
+            self.env[action["res_model"]].with_user(user).search(action["domain"]), club
+        )
+        self.assertEqual(settlement.with_user(user).procountor_voucher_count, 1)
+        allocations = (fee_1 | credit | district_fee).with_user(user)
+        self.assertEqual([a.procountor_voucher_id for a in allocations], [club, club, district])
+        action = district_fee.with_user(user).action_view_procountor_voucher()
+        self.assertEqual(
+            (action["res_model"], action["res_id"]), ("procountor.exchange", district.id)
+        )

@@ -35,6 +35,11 @@ class ProcountorVoucherWizard(models.TransientModel):
         "procountor.voucher.wizard.line", "wizard_id", string="Voucher rows", readonly=True
     )
     problems = fields.Text(readonly=True)
+    existing_note = fields.Text(
+        string="Booked already",
+        readonly=True,
+        help="Memo vouchers of this week that exist already and are not created again.",
+    )
     voucher_count = fields.Integer(string="Vouchers", readonly=True)
     send_now = fields.Boolean(
         help="Send the vouchers at once instead of leaving them to the scheduled push."
@@ -57,7 +62,14 @@ class ProcountorVoucherWizard(models.TransientModel):
 
     @api.onchange("backend_id", "day")
     def _onchange_reset_preview(self):
-        self.update({"previewed": False, "line_ids": [fields.Command.clear()], "problems": False})
+        self.update(
+            {
+                "previewed": False,
+                "line_ids": [fields.Command.clear()],
+                "problems": False,
+                "existing_note": False,
+            }
+        )
 
     def _drafts(self):
         self.ensure_one()
@@ -69,9 +81,24 @@ class ProcountorVoucherWizard(models.TransientModel):
             self.day,
         )
 
+    def _split_existing(self, drafts):
+        """``(drafts still to create, exchanges of this week that exist already)``."""
+        existing = self.backend_id._procountor_existing_vouchers({d.period_key for d in drafts})
+        new = [d for d in drafts if (d.organisation.id, d.period_key) not in existing]
+        return new, self.env["procountor.exchange"].union(*existing.values())
+
+    def _existing_text(self, exchanges):
+        return self.env._(
+            "%(count)s memo vouchers of week %(week)s exist already and are not created again: "
+            "%(names)s.",
+            count=len(exchanges),
+            week=self.period_key,
+            names=", ".join(exchanges.mapped("external_key")),
+        )
+
     def action_preview(self):
         self.ensure_one()
-        drafts = self._drafts()
+        drafts, existing = self._split_existing(self._drafts())
         lines = []
         for draft in drafts:
             for row in (draft.payload or {}).get("transactions", []):
@@ -93,13 +120,14 @@ class ProcountorVoucherWizard(models.TransientModel):
                     )
                 )
         problems = [problem for draft in drafts for problem in draft.problems]
-        if not drafts:
+        if not drafts and not existing:
             problems = [self.env._("Nothing to book in week %s.", self.period_key)]
         self.write(
             {
                 "previewed": True,
                 "line_ids": [fields.Command.clear(), *lines],
                 "problems": "\n".join(problems),
+                "existing_note": self._existing_text(existing) if existing else False,
                 "voucher_count": len([d for d in drafts if d.payload]),
             }
         )
@@ -107,7 +135,9 @@ class ProcountorVoucherWizard(models.TransientModel):
 
     def action_create(self):
         self.ensure_one()
-        drafts = self._drafts()
+        drafts, existing = self._split_existing(self._drafts())
+        if existing and not drafts:
+            raise UserError(self._existing_text(existing))
         problems = [problem for draft in drafts for problem in draft.problems]
         if problems:
             raise UserError(

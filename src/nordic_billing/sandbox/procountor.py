@@ -17,10 +17,10 @@ channel needs; approve and send follow the documented status rules.
 State is in memory. ``SandboxState`` holds one or more environments (a Procountor company each,
 with its chart of accounts, dimensions, receipts, invoices and partners), the registered API
 clients and the API users (API key -> environment + permitted features). The default seed is a
-Finnish association: clearing account 1710, bank 1910, income in the 3000 series, a cost-centre
-and a project dimension; client ``sandbox-client``/``sandbox-secret``, API key
-``sandbox-api-key`` (every right) and ``least-privilege-api-key`` (chart of accounts and ledger
-receipts only).
+Finnish association: clearing account 1710, bank 1910, income in the 3000 series, the billing
+service's fees 7850, a cost-centre and a project dimension; client
+``sandbox-client``/``sandbox-secret``, API key ``sandbox-api-key`` (every right) and
+``least-privilege-api-key`` (chart of accounts and ledger receipts only).
 
 Control, from Python (``handle.state``, ``handle.faults``) or over HTTP under ``/_sandbox``:
 
@@ -108,6 +108,7 @@ def default_chart() -> list[dict]:
         ("3060", "Liiton jäsenmaksuosuudet", "Federation share of fees", True),
         ("3100", "Tapahtumatuotot", "Event income", True),
         ("3999", "Vanhat jäsenmaksutuotot", "Old membership fee income", False),
+        ("7850", "Laskutuspalvelun palvelumaksut", "Billing service fees", True),
         ("8500", "Korkotuotot", "Interest income", True),
     ]
     return [
