@@ -11,7 +11,7 @@
     "maintainers": ["nordic-billing"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["account", "mail"],
+    "depends": ["account", "base_cron_batch", "mail"],
     "external_dependencies": {"python": ["nordic_billing", "requests", "zeep"]},
     "data": [
         "security/collection_security.xml",

@@ -12,7 +12,13 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "application": True,
-    "depends": ["account_payment", "membership", "portal", "web_hierarchy"],
+    "depends": [
+        "account_payment",
+        "base_cron_batch",
+        "membership",
+        "portal",
+        "web_hierarchy",
+    ],
     "external_dependencies": {"python": ["nordic_billing"]},
     "data": [
         "security/membook_security.xml",

@@ -11,7 +11,7 @@
     "maintainers": ["nordic-billing"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["membook_membership"],
+    "depends": ["base_cron_batch", "membook_membership"],
     "external_dependencies": {"python": ["nordic_billing", "requests"]},
     "data": [
         "security/procountor_security.xml",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from .money import to_cents
 from .references import FI, RF, InvalidReferenceError, compact
 
 MAX_AMOUNT = Decimal("999999.99")
@@ -85,7 +86,7 @@ def _amount_digits(amount: Decimal | int | str, currency: str) -> tuple[Decimal,
         raise BarcodeError(
             f"The amount {value:.2f} EUR is too large for the bank barcode (at most 999 999.99)."
         )
-    return value.quantize(CENT), f"{int(value * 100):08d}"
+    return value.quantize(CENT), f"{to_cents(value):08d}"
 
 
 def _due_digits(due: date | None) -> str:

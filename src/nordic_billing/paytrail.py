@@ -29,10 +29,13 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import requests
+
+from .money import cents_of
+from .money import from_cents as money_from_cents
 
 _logger = logging.getLogger(__name__)
 
@@ -144,12 +147,13 @@ def verify_response(secret: str, headers: Mapping[str, str], body: str | bytes) 
 
 
 def to_cents(amount: Decimal | str | float | int) -> int:
-    """An amount in euros as integer cents (half up: Odoo amounts may carry float noise)."""
-    return int((Decimal(str(amount)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    """An amount in euros (an int too) as integer cents: :func:`nordic_billing.money.cents_of`."""
+    return cents_of(amount)
 
 
 def from_cents(cents: int | str) -> Decimal:
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+    """Integer cents as euros: :func:`nordic_billing.money.from_cents`."""
+    return money_from_cents(int(cents))
 
 
 @dataclass(frozen=True)

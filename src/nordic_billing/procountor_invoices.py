@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from nordic_billing import references
+from nordic_billing.money import to_decimal
 
 NO_VAT_HANDLING = 12
 CHANNELS = ("email", "paper", "einvoice", "consumer_einvoice", "direct_payment")
@@ -311,7 +312,7 @@ def paid_amount(events: Iterable[Mapping]) -> Decimal:
     """What the payment events of an invoice add up to (invalidated events left out)."""
     return sum(
         (
-            Decimal(str(e.get("amount") or 0))
+            to_decimal(e.get("amount"))
             for e in events
             if e.get("status") not in _VOID_EVENT_STATUSES
         ),

@@ -154,8 +154,8 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _trigger_send(self):
-        """Run the sending scheduled action soon."""
-        self.env.ref("collection_connector.ir_cron_collection_send").sudo()._trigger()
+        """Run the sending scheduled action soon, and every copy of it (see base_cron_batch)."""
+        self.env["ir.cron"]._wake_every_copy_of("collection_connector.ir_cron_collection_send")
 
     @api.model
     def _create_draft(self, moves, entry="rules"):
@@ -414,8 +414,9 @@ class CollectionCase(models.Model):
         )
         Cron._commit_progress(remaining=self.search_count(domain))
         while True:
-            cases = self.search(domain, limit=batch_size, order="next_try, id")
-            cases = cases.try_lock_for_update().filtered_domain(domain)
+            # The next cases no other copy of this action holds: one sending the first page
+            # does not stop this one early.
+            cases = Cron._lock_next_batch(self, domain, batch_size, order="next_try, id")
             if not cases:
                 break
             to_send = cases._claim_for_sending()

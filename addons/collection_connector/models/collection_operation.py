@@ -3,7 +3,6 @@
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import split_every
 
 from nordic_billing.collection import AgencyError
 from nordic_billing.collection.sync import ERROR, failure_outcome
@@ -107,12 +106,17 @@ class CollectionOperation(models.Model):
             & (Domain("next_try", "=", False) | Domain("next_try", "<=", now))
         )
         batch_size = self.env["collection.reminder"]._batch_size()
-        operations = self.search(domain, order="id")
-        Cron._commit_progress(remaining=len(operations))
-        for ids in split_every(batch_size, operations.ids):
-            batch = self.browse(ids).try_lock_for_update().filtered_domain(domain)
+        Cron._commit_progress(remaining=self.search_count(domain))
+        last_id = 0
+        while True:
+            # Past the last batch: an operation that failed may be due again at once (no
+            # back-off), and is left to the next run.
+            batch = Cron._lock_next_batch(self, domain & Domain("id", ">", last_id), batch_size)
+            if not batch:
+                return
+            last_id = max(batch.ids)
             for backend, group in batch.grouped("backend_id").items():
                 with backend._get_adapter() as adapter:
                     group._send(adapter)
-            if not Cron._commit_progress(len(ids)):
+            if not Cron._commit_progress(len(batch)):
                 return

@@ -249,8 +249,7 @@ class CollectionReminder(models.Model):
         domain = fields.Domain("state", "=", "pending")
         Cron._commit_progress(remaining=self.search_count(domain))
         while True:
-            reminders = self.search(domain, limit=batch_size, order="id")
-            reminders = reminders.try_lock_for_update().filtered_domain(domain)
+            reminders = Cron._lock_next_batch(self, domain, batch_size)
             if not reminders:
                 break
             if not Cron._commit_progress(reminders._send()):

@@ -3,8 +3,10 @@
 """Cases at the sandbox agency over real HTTP: REST and SOAP, failures, two agencies."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.fields import Domain
 from odoo.tests import new_test_user, tagged
 
 from .common import CollectionCommon
@@ -253,3 +255,64 @@ class TestCasesAsCollectionUser(CollectionCommon):
     def test_connection_test_as_collection_user(self):
         result = self.backend.with_user(self.clerk).action_test_connection()
         self.assertEqual(result["params"]["type"], "success")
+
+
+@tagged("post_install", "-at_install")
+class TestCronCopies(CollectionCommon):
+    """Several copies of the sending scheduled action, in parallel cron workers."""
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.state.reset()
+        self.sandbox.faults.reset()
+        self.due = fields.Date.today() - timedelta(days=30)
+        self.send_cron = self.env.ref("collection_connector.ir_cron_collection_send")
+
+    def test_send_goes_on_past_the_page_another_copy_holds(self):
+        """A copy whose first page another copy holds sends the next cases, not nothing.
+
+        The other copy's row locks are simulated (the cases of this test are not committed, so
+        no second connection sees them): what PostgreSQL's SKIP LOCKED would leave out of this
+        transaction's locks is left out here, in the helper of base_cron_batch and in Odoo's
+        try_lock_for_update alike. tests of base_cron_batch lock with two real connections.
+        """
+        invoices = self._invoice(self.due) | self._invoice(self.due, partner=self.consumer)
+        invoices |= self._invoice(self.due) | self._invoice(self.due, partner=self.consumer)
+        invoices.action_collection_move_to_list()
+        cases = self.env["collection.case"].search([("move_id", "in", invoices.ids)], order="id")
+        cases.action_approve()
+        held = cases[:2]  # the first page, being sent by the other copy
+        self.env["ir.config_parameter"].sudo().set_param("collection_connector.batch_size", "2")
+        Cron = type(self.env["ir.cron"])
+        lock_next_batch = Cron._lock_next_batch
+        try_lock_for_update = type(self.env["collection.case"]).try_lock_for_update
+
+        def skip_held(cron, records, domain, *args, **kwargs):
+            if records._name == "collection.case":
+                domain = Domain(domain) & Domain("id", "not in", held.ids)
+            return lock_next_batch(cron, records, domain, *args, **kwargs)
+
+        def try_lock_skipping_held(records, *args, **kwargs):
+            return try_lock_for_update(records - held, *args, **kwargs)
+
+        with (
+            patch.object(Cron, "_lock_next_batch", skip_held),
+            patch.object(
+                type(self.env["collection.case"]), "try_lock_for_update", try_lock_skipping_held
+            ),
+        ):
+            self._send()
+        self.assertEqual(set((cases - held).mapped("state")), {"open"})
+        self.assertEqual(set(held.mapped("state")), {"approved"})
+        self.assertEqual(self.sandbox.state.count("create_case"), 2)
+
+    def test_new_work_wakes_every_copy(self):
+        """Approving a case wakes the sending action and each copy of it, not only the original
+        (a copy that is not due would sleep while the original sends alone)."""
+        copy = self.send_cron.copy({"name": "Send to the agencies (second worker)"})
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([])
+        invoice = self._invoice(self.due)
+        invoice.action_collection_move_to_list()
+        self._case(invoice).action_approve()
+        self.assertEqual((Trigger.search([]) - before).cron_id, self.send_cron | copy)

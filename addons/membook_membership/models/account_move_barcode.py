@@ -1,12 +1,12 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from decimal import Decimal
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 
 from nordic_billing.barcode import BarcodeError, virtual_barcode
+from nordic_billing.money import to_decimal
 
 
 class AccountMove(models.Model):
@@ -63,7 +63,7 @@ class AccountMove(models.Model):
                 barcode = virtual_barcode(
                     move.partner_bank_id.sanitized_acc_number,
                     # Odoo's amounts are floats rounded to the currency: exact in cents here.
-                    Decimal(str(move.amount_residual)).quantize(Decimal("0.01")),
+                    to_decimal(move.amount_residual),
                     move.payment_reference or "",
                     move.invoice_date_due,
                     currency=move.currency_id.name,

@@ -13,7 +13,7 @@ from odoo.tools import SQL
 
 from nordic_billing.references import normalise_for_matching
 
-from .batching import next_ids
+from .batching import VALUES_ROWS, execute_values, next_ids
 from .registry_checks import overriding_modules, stored_dependents
 
 # Billing runs let Odoo make one invoice per shape of member (see membook.billing.run.line's
@@ -141,8 +141,10 @@ class AccountMove(models.Model):
             if cr.rowcount:
                 return f"it has records in {table}"
         cr.execute(
-            "SELECT 1 FROM account_analytic_line WHERE move_line_id = ANY(%s) LIMIT 1",
-            [self.line_ids.ids],
+            SQL(
+                "SELECT 1 FROM account_analytic_line WHERE move_line_id = ANY(%s) LIMIT 1",
+                self.line_ids.ids,
+            )
         )
         if cr.rowcount:
             return "it has analytic lines"
@@ -204,7 +206,8 @@ class AccountMove(models.Model):
         names = [format_string.format(**format_values, seq=first + n) for n in range(count)]
 
         cr.execute(
-            """
+            SQL(
+                """
             CREATE TEMP TABLE IF NOT EXISTS membook_copy_map (
                 copy_no integer, kind varchar, old_id integer, new_id integer
             ) ON COMMIT DELETE ROWS;
@@ -217,6 +220,7 @@ class AccountMove(models.Model):
             ) ON COMMIT DELETE ROWS;
             TRUNCATE membook_copy_map, membook_copy_values;
             """
+            )
         )
         proto_rows = {
             "account_move": self.ids,
@@ -234,21 +238,29 @@ class AccountMove(models.Model):
         for table, ids in proto_rows.items():
             fresh = iter(new_ids[table])
             mapping += [(n, table, old, next(fresh)) for n in range(count) for old in ids]
-        cr.execute_values(
-            "INSERT INTO membook_copy_map (copy_no, kind, old_id, new_id) VALUES %s",
+        execute_values(
+            cr,
+            SQL(
+                "INSERT INTO membook_copy_map (copy_no, kind, old_id, new_id) VALUES %s",
+                VALUES_ROWS,
+            ),
             mapping,
             page_size=5000,
         )
-        cr.execute_values(
-            "INSERT INTO membook_copy_values (copy_no, move_id, partner_id, name,"
-            " sequence_number, access_token, display_name) VALUES %s",
+        execute_values(
+            cr,
+            SQL(
+                "INSERT INTO membook_copy_values (copy_no, move_id, partner_id, name,"
+                " sequence_number, access_token, display_name) VALUES %s",
+                VALUES_ROWS,
+            ),
             [
                 (n, move_ids[n], partner.id, names[n], first + n, token, partner.display_name)
                 for n, (partner, token) in enumerate(zip(partners, access_tokens, strict=True))
             ],
             page_size=5000,
         )
-        cr.execute("ANALYZE membook_copy_map")
+        cr.execute(SQL("ANALYZE membook_copy_map"))
         written = {
             "account_move": {
                 "name": SQL("v.name"),
@@ -266,9 +278,13 @@ class AccountMove(models.Model):
         references = {}
         if self.payment_reference:
             references = {move.id: move._get_invoice_computed_reference() for move in copies}
-            cr.execute_values(
-                "UPDATE membook_copy_values v SET reference = r.reference"
-                " FROM (VALUES %s) AS r(move_id, reference) WHERE v.move_id = r.move_id",
+            execute_values(
+                cr,
+                SQL(
+                    "UPDATE membook_copy_values v SET reference = r.reference"
+                    " FROM (VALUES %s) AS r(move_id, reference) WHERE v.move_id = r.move_id",
+                    VALUES_ROWS,
+                ),
                 list(references.items()),
                 page_size=5000,
             )
@@ -280,10 +296,14 @@ class AccountMove(models.Model):
         for table in COPY_TABLES[1:]:
             self._membook_copy_table(table, written.get(table, {}))
         if references:
-            cr.execute_values(
-                "UPDATE account_move m SET payment_reference = r.reference,"
-                " membook_reference_key = r.key"
-                " FROM (VALUES %s) AS r(id, reference, key) WHERE m.id = r.id",
+            execute_values(
+                cr,
+                SQL(
+                    "UPDATE account_move m SET payment_reference = r.reference,"
+                    " membook_reference_key = r.key"
+                    " FROM (VALUES %s) AS r(id, reference, key) WHERE m.id = r.id",
+                    VALUES_ROWS,
+                ),
                 [
                     (move_id, reference, normalise_for_matching(reference) or None)
                     for move_id, reference in references.items()
@@ -318,21 +338,26 @@ class AccountMove(models.Model):
         writes it; read from the database once per registry, not once per copy."""
         cr = self.env.cr
         cr.execute(
-            """
+            SQL(
+                """
             SELECT a.attname, c.confrelid::regclass::text
               FROM pg_constraint c
               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
              WHERE c.contype = 'f' AND c.conrelid = %s::regclass
                AND array_length(c.conkey, 1) = 1
             """,
-            [table],
+                table,
+            )
         )
         mapped = {"res_partner", *COPY_TABLES}
         references = tuple((column, target) for column, target in cr.fetchall() if target in mapped)
         cr.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
-            [table],
+            SQL(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = %s"
+                " ORDER BY ordinal_position",
+                table,
+            )
         )
         return tuple(row[0] for row in cr.fetchall()), references
 

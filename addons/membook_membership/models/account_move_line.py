@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .account_move import _cents
-from .batching import copy_rows, next_ids
+from .batching import VALUES_ROWS, copy_rows, execute_values, next_ids
 from .registry_checks import overriding_modules, stored_dependents
 
 _logger = logging.getLogger(__name__)
@@ -59,11 +59,12 @@ KNOWN_DEPENDENTS = {
 }
 # The modules whose overrides the set-based reconciliation knows, by model and method, with the
 # method that does after it what their override does (None: nothing to do). Any other override
-# (a module installed later) sends reconciliation back to Odoo's own path, where it runs.
+# (a module installed later) sends reconciliation back to Odoo's own path, where it runs; a module
+# whose override the set-based path can do after it says so by extending account.move.line's
+# _membook_reconcile_known_overrides.
 KNOWN_OVERRIDES = {
     ("account.partial.reconcile", "create"): {
         "account": None,
-        "collection_connector": "_collection_mark_cases",
         "membook_membership": "_membook_allocate",
     },
     ("account.full.reconcile", "create"): {"account": None},
@@ -199,13 +200,25 @@ class AccountMoveLine(models.Model):
         if not dependents <= KNOWN_DEPENDENTS:
             return None
         hooks = []
-        for (model, method), known in KNOWN_OVERRIDES.items():
+        for (model, method), known in self._membook_reconcile_known_overrides().items():
             for module in overriding_modules(env, model, method):
                 if module not in known:
                     return None
                 if known[module]:
                     hooks.append(known[module])
         return hooks
+
+    @api.model
+    def _membook_reconcile_known_overrides(self):
+        """{(model, method): {module: method to call after the set-based path, or None}} of the
+        overrides of the reconciliation that the set-based path knows (see KNOWN_OVERRIDES).
+        A hook: an addon overriding one of these methods extends it, calling super() the same
+        tolerant way, as it may be installed without this one."""
+        parent = getattr(super(), "_membook_reconcile_known_overrides", None)
+        known = parent() if parent else {}
+        for key, modules in KNOWN_OVERRIDES.items():
+            known[key] = {**known.get(key, {}), **modules}
+        return known
 
     @api.model
     def _membook_split_plans(self, plans):
@@ -377,19 +390,24 @@ class AccountMoveLine(models.Model):
             ("id", "create_uid", "create_date", "write_uid", "write_date"),
             full_rows,
         )
-        cr.execute_values(
-            f"""
+        # Written as the ORM writes them: by this user, at the transaction's time (cr.now()).
+        execute_values(
+            cr,
+            SQL(
+                """
             UPDATE account_move_line line
                SET amount_residual = v.residual::numeric,
                    amount_residual_currency = v.residual::numeric,
                    reconciled = v.reconciled, full_reconcile_id = v.full_id::int,
-                   matching_number = v.number,
-                   write_uid = {int(uid)}, write_date = now() AT TIME ZONE 'UTC'
+                   matching_number = v.number, write_uid = %s, write_date = %s
               FROM (VALUES %s) AS v(id, residual, reconciled, full_id, number)
              WHERE line.id = v.id
             """,
+                uid,
+                now,
+                VALUES_ROWS,
+            ),
             line_rows,
-            page_size=1000,
         )
         # An invoice's residual is its instalments'; paid against a bank statement line and no
         # payment record, Odoo calls it paid at zero, partly paid otherwise.
@@ -399,7 +417,7 @@ class AccountMoveLine(models.Model):
             UPDATE account_move move
                SET amount_residual = term.residual, amount_residual_signed = term.residual,
                    payment_state = CASE WHEN term.residual = 0 THEN 'paid' ELSE 'partial' END,
-                   write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
+                   write_uid = %s, write_date = %s
               FROM (SELECT move_id, SUM(amount_residual) AS residual FROM account_move_line
                      WHERE move_id = ANY(%s) AND display_type = 'payment_term'
                      GROUP BY move_id) AS term
@@ -407,6 +425,7 @@ class AccountMoveLine(models.Model):
          RETURNING move.id, move.payment_state
             """,
                 uid,
+                now,
                 invoices.ids,
             )
         )

@@ -4,46 +4,29 @@ import datetime
 import io
 from decimal import Decimal
 
-from psycopg2.extensions import TransactionRollbackError
-
 from odoo.tools import SQL
 
-# How many times lock_next_batch tries to lock a batch before giving up.
-LOCK_ATTEMPTS = 5
 # What copy_rows writes as text, and how PostgreSQL reads it back.
 COPY_TYPES = (str, int, float, Decimal, datetime.date, bool)
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+# Where execute_values puts the rows in its query.
+VALUES_ROWS = SQL("%%s")
+
+
+def execute_values(cr, query, rows, page_size=1000):
+    """Run ``query``, an ``odoo.tools.SQL`` holding ``VALUES_ROWS`` where rows go, for
+    ``rows`` with psycopg2's ``execute_values``: one statement per ``page_size`` rows."""
+    if not rows:
+        return
+    cr.execute_values(cr.mogrify(query.code, query.params).decode(), rows, page_size=page_size)
+
+
 def lock_next_batch(model, domain, limit):
-    """Lock and return up to ``limit`` records of ``domain``, in id order, that no other
-    transaction holds. Called at the start of a transaction: see below.
-
-    Several copies of a scheduled action can run at once (Odoo runs each in one cron worker at
-    a time): each takes the next rows nobody holds (``FOR UPDATE SKIP LOCKED``) instead of the
-    same first page, which another may have locked, so none stops early while work is left and
-    none waits on another.
-
-    A copy that commits a batch between the start of this transaction and the lock changes
-    rows this transaction's snapshot still sees as free: PostgreSQL refuses to lock them (a
-    serialization failure). This transaction has done nothing yet, so it is rolled back and the
-    lock taken again in a new one, which sees the other's work.
-    """
-    query = model._search(domain, order="id")
-    query.limit = limit
-    sql = SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(), SQL.identifier(model._table))
-    cr = model.env.cr
-    attempt = 1
-    while True:
-        try:
-            # Not logged as a failed query: the conflict is expected, and handled.
-            cr.execute(sql, log_exceptions=False)
-            return model.browse([row[0] for row in cr.fetchall()])
-        except TransactionRollbackError:
-            if attempt == LOCK_ATTEMPTS:
-                raise
-            attempt += 1
-            cr.rollback()
+    """The next ``limit`` records of ``domain`` no other transaction holds, locked: the one
+    locking helper of the cron batches, ``ir.cron._lock_next_batch`` (base_cron_batch)."""
+    return model.env["ir.cron"]._lock_next_batch(model, domain, limit)
 
 
 def insert_rows(model, vals_list):
@@ -145,20 +128,15 @@ def copy_rows(cr, table, columns, rows):
             else:
                 raise TypeError(f"{table}: {type(value).__name__} value {value!r} for COPY")
         lines.append("\t".join(values))
-    names = ", ".join(SQL.identifier(name).code for name in columns)
-    cr.copy_expert(
-        f"COPY {SQL.identifier(table).code} ({names}) FROM STDIN",
-        io.StringIO("\n".join(lines) + "\n"),
+    query = SQL(
+        "COPY %s (%s) FROM STDIN",
+        SQL.identifier(table),
+        SQL(", ").join(SQL.identifier(name) for name in columns),
     )
+    cr.copy_expert(query.code, io.StringIO("\n".join(lines) + "\n"))
 
 
 def wake_every_copy(env, xmlid):
-    """Run the scheduled action ``xmlid`` soon, and every active copy of it (the same code on
-    the same model, see CONFIGURE): a copy that is not due would otherwise sleep while the
-    original works alone."""
-    cron = env.ref(xmlid).sudo()
-    copies = cron.search(
-        [("model_id", "=", cron.model_id.id), ("code", "=", cron.code), ("id", "!=", cron.id)]
-    )
-    for job in cron | copies:
-        job._trigger()
+    """Run the scheduled action ``xmlid`` soon, and every active copy of it (see
+    ``ir.cron._wake_every_copy_of`` of base_cron_batch)."""
+    env["ir.cron"]._wake_every_copy_of(xmlid)

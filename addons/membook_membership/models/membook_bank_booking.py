@@ -11,10 +11,11 @@ earlier payment. The golden tests of ``tests/test_bank_day.py`` compare both pat
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from nordic_billing.money import to_decimal
 
-from .batching import next_ids
+from .batching import VALUES_ROWS, execute_values, next_ids
 from .registry_checks import fast_paths_off, overriding_modules, stored_dependents
 
 # The payers' items of a day entry are copied in SQL from the first (_copy_item): the stored
@@ -116,7 +117,10 @@ class MembookBankPaymentBooking(models.Model):
                     date=fields.Date.to_string(date),
                     count=len(rows),
                 )
+            # The bank credited the amounts; the payers paid them with the charges the bank
+            # deducted, which go to the journal's bank charges account (see _charges_item).
             amount = sum(to_decimal(payment.amount) for payment, _partner in rows)
+            paid = sum(payment._membook_paid_amount() for payment, _partner in rows)
             first_payment, first_partner = rows[0]
             vals_list.append(
                 {
@@ -141,9 +145,9 @@ class MembookBankPaymentBooking(models.Model):
                                 "account_id": account_id,
                                 "partner_id": first_partner,
                                 "currency_id": currency.id,
-                                "amount_currency": -float(amount),
+                                "amount_currency": -float(paid),
                                 "debit": 0.0,
-                                "credit": float(amount),
+                                "credit": float(paid),
                             }
                         ),
                     ],
@@ -161,12 +165,21 @@ class MembookBankPaymentBooking(models.Model):
                             **template,
                             "name": payment._membook_item_label(),
                             "partner_id": partner_id,
-                            "amount_currency": -float(payment.amount),
-                            "credit": float(payment.amount),
+                            "amount_currency": -float(payment._membook_paid_amount()),
+                            "credit": float(payment._membook_paid_amount()),
                         }
                     )
                     for payment, partner_id in rows
                 ]
+        for vals, ((date, _account_id), rows) in zip(vals_list, groups, strict=True):
+            charges = sum(payment._membook_incoming_charges() for payment, _partner in rows)
+            if charges:
+                label = self.env._(
+                    "Bank charges of %(date)s: %(count)s payments",
+                    date=fields.Date.to_string(date),
+                    count=sum(1 for payment, _partner in rows if payment.charges),
+                )
+                vals["line_ids"].append(self._charges_item(journal, label, charges))
         # One create for all the entries: Odoo's cost of creating and posting them is mostly
         # per call, not per entry.
         st_lines = self._statement_lines().create(vals_list)
@@ -203,7 +216,7 @@ class MembookBankPaymentBooking(models.Model):
                     (
                         partner_id,
                         payment._membook_item_label(),
-                        to_decimal(payment.amount),
+                        payment._membook_paid_amount(),
                         (reconciled or {}).get(payment),
                     )
                     for payment, partner_id in rows
@@ -252,38 +265,52 @@ class MembookBankPaymentBooking(models.Model):
             "matching_number",
         )
         cr.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_name = 'account_move_line' AND table_schema = current_schema()"
+            SQL(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_name = 'account_move_line' AND table_schema = current_schema()"
+            )
         )
-        kept = [name for (name,) in cr.fetchall() if name not in ("id", *changed)]
-        kept_sql = ", ".join(f"t.{name}" for name in kept)
-        columns_sql = ", ".join(["id", *changed, *kept])
-        amounts = "-v.amount::numeric"
-        if len(values) > 1:
-            cr.execute_values(
-                f"""
-            INSERT INTO account_move_line ({columns_sql})
-            SELECT v.id::int, v.partner::int, v.name, 0, v.amount::numeric, {amounts},
-                   {amounts}, {amounts}, {amounts}, v.residual::numeric, v.residual::numeric,
-                   v.reconciled, v.full_id::int, v.number, {kept_sql}
+        kept = [name for (name,) in cr.fetchall() if name not in ("id", *changed, "write_date")]
+        # Written as the ORM writes them: at the transaction's time (cr.now()).
+        now = cr.now()
+        amounts = SQL("-v.amount::numeric")
+        execute_values(
+            cr,
+            SQL(
+                """
+            INSERT INTO account_move_line (%s)
+            SELECT v.id::int, v.partner::int, v.name, 0, v.amount::numeric, %s, %s, %s, %s,
+                   v.residual::numeric, v.residual::numeric, v.reconciled, v.full_id::int,
+                   v.number, %s, %s
               FROM (VALUES %s) AS v(id, partner, name, amount, residual, reconciled, full_id,
                                     number)
-              JOIN account_move_line t ON t.id = {int(template.id)}
+              JOIN account_move_line t ON t.id = %s
             """,
-                values[1:],
-                page_size=1000,
-            )
+                SQL(", ").join(
+                    SQL.identifier(name) for name in ("id", *changed, "write_date", *kept)
+                ),
+                amounts,
+                amounts,
+                amounts,
+                amounts,
+                now,
+                SQL(", ").join(SQL.identifier("t", name) for name in kept),
+                VALUES_ROWS,
+                template.id,
+            ),
+            values[1:],
+        )
         line_id, partner_id, name, amount, residual, reconciled, full_id, number = values[0]
         cr.execute(
-            """
+            SQL(
+                """
             UPDATE account_move_line
                SET partner_id = %s, name = %s, debit = 0, credit = %s, balance = -%s,
                    amount_currency = -%s, price_subtotal = -%s, price_total = -%s,
                    amount_residual = %s, amount_residual_currency = %s, reconciled = %s,
-                   full_reconcile_id = %s, matching_number = %s
+                   full_reconcile_id = %s, matching_number = %s, write_date = %s
              WHERE id = %s
             """,
-            [
                 partner_id,
                 name,
                 *([amount] * 5),
@@ -292,12 +319,56 @@ class MembookBankPaymentBooking(models.Model):
                 reconciled,
                 full_id,
                 number,
+                now,
                 line_id,
-            ],
+            )
         )
         AccountMoveLine.invalidate_model()
         template.move_id.invalidate_recordset(["line_ids"])
         return ids
+
+    @api.model
+    def _charges_item(self, journal, label, charges, partner_id=False):
+        """The statement line item debiting ``charges`` (a positive Decimal) that the bank
+        deducted from incoming payments before crediting them: on the journal's bank charges
+        account, or on suspense when it has none, which the label then says."""
+        currency = journal.currency_id or journal.company_id.currency_id
+        account = journal.membook_bank_fee_account_id
+        if not account:
+            account = journal.suspense_account_id
+            label = self.env._(
+                "%(label)s (on suspense: the journal has no bank charges account)", label=label
+            )
+        return Command.create(
+            {
+                "name": label,
+                "account_id": account.id,
+                "partner_id": partner_id,
+                "currency_id": currency.id,
+                "amount_currency": float(charges),
+                "debit": float(charges),
+                "credit": 0.0,
+            }
+        )
+
+    def _membook_charges_note(self):
+        """What a person reading this payment is to know of its charges, or ``""``: where the
+        charges the bank deducted went."""
+        self.ensure_one()
+        charges = self._membook_incoming_charges()
+        if not charges:
+            return ""
+        if self.journal_id.membook_bank_fee_account_id:
+            return self.env._(
+                "Bank charges of %(charges)s deducted by the bank are booked on %(account)s.",
+                charges=charges,
+                account=self.journal_id.membook_bank_fee_account_id.display_name,
+            )
+        return self.env._(
+            "Bank charges of %(charges)s deducted by the bank wait on the suspense account: "
+            "the journal has no bank charges account.",
+            charges=charges,
+        )
 
     @api.model
     def _book_singly(self, journal, plans):
@@ -321,9 +392,52 @@ class MembookBankPaymentBooking(models.Model):
                 vals.update(
                     payment._correction_with_charges_lines(journal, decision.partner_id or False)
                 )
+            elif charges := payment._membook_incoming_charges():
+                vals["line_ids"] = payment._incoming_with_charges_lines(
+                    journal, decision.partner_id or False, charges
+                )
             vals_list.append(vals)
         st_lines = self._statement_lines().create(vals_list)
         return {plan[0]: st_line for plan, st_line in zip(plans, st_lines, strict=True)}
+
+    def _incoming_with_charges_lines(self, journal, partner_id, charges):
+        """Statement line items of this incoming payment for a person to place: the bank
+        credited its amount, the payer's credit on suspense is what they paid, the charges the
+        bank deducted are booked apart (see ``_charges_item``)."""
+        self.ensure_one()
+        currency = journal.currency_id or journal.company_id.currency_id
+        amount, paid = to_decimal(self.amount), self._membook_paid_amount()
+        label = self._membook_item_label()
+        return [
+            Command.create(
+                {
+                    "name": label,
+                    "account_id": journal.default_account_id.id,
+                    "partner_id": partner_id,
+                    "currency_id": currency.id,
+                    "amount_currency": float(amount),
+                    "debit": float(amount),
+                    "credit": 0.0,
+                }
+            ),
+            Command.create(
+                {
+                    "name": label,
+                    "account_id": journal.suspense_account_id.id,
+                    "partner_id": partner_id,
+                    "currency_id": currency.id,
+                    "amount_currency": -float(paid),
+                    "debit": 0.0,
+                    "credit": float(paid),
+                }
+            ),
+            self._charges_item(
+                journal,
+                self.env._("Bank charges: %(label)s", label=label),
+                charges,
+                partner_id,
+            ),
+        ]
 
     def _correction_with_charges_lines(self, journal, partner_id):
         """Statement line values of this correction and its bank charges, booked together."""

@@ -14,6 +14,8 @@ from odoo.tools import SQL
 from nordic_billing import matching
 from nordic_billing.money import to_decimal
 
+from .batching import VALUES_ROWS, execute_values
+
 MATCHED_KINDS = {"exact", "partial", "overpayment"}
 
 
@@ -182,7 +184,7 @@ class MembookBankPaymentMatching(models.Model):
                         "company_id": journal.company_id.id,
                         "currency_id": currency.id,
                         "date": payment.booking_date or payment.payment_date,
-                        "amount": to_decimal(payment.amount),
+                        "amount": payment._membook_paid_amount(),
                     },
                     AccountMoveLine.browse([line.id for line in item_lines]),
                 )
@@ -196,6 +198,11 @@ class MembookBankPaymentMatching(models.Model):
         )
         singles = self._book_singly(journal, [plan for plan in others if plan not in queued])
         updates, links = [], []
+
+        def reason(payment, decision):
+            note = payment._membook_charges_note()
+            return f"{decision.reason} {note}".strip() if note else decision.reason
+
         for payment, decision, item_lines in matched:
             line_id, st_line_id = booked[payment]
             updates.append(
@@ -203,7 +210,7 @@ class MembookBankPaymentMatching(models.Model):
                     payment.id,
                     "matched",
                     decision.kind.value,
-                    decision.reason,
+                    reason(payment, decision),
                     float(decision.unapplied),
                     payer[payment][1],
                     st_line_id,
@@ -221,7 +228,7 @@ class MembookBankPaymentMatching(models.Model):
                     payment.id,
                     "reversal" if decision.kind == matching.MatchKind.REVERSAL else "to_check",
                     decision.kind.value,
-                    decision.reason,
+                    reason(payment, decision),
                     float(decision.unapplied),
                     decision.partner_id or None,
                     st_line_id,
@@ -264,25 +271,35 @@ class MembookBankPaymentMatching(models.Model):
         """
         self.flush_recordset()
         cr = self.env.cr
-        cr.execute_values(
-            f"""
+        # Written as the ORM writes them: by this user, at the transaction's time.
+        execute_values(
+            cr,
+            SQL(
+                """
             UPDATE membook_bank_payment p
                SET state = v.state, match_kind = v.kind, match_reason = v.reason,
                    unapplied_amount = v.unapplied::numeric, partner_id = v.partner::int,
                    statement_line_id = v.st_line::int, counterpart_line_id = v.item::int,
-                   write_uid = {int(self.env.uid)}, write_date = now() AT TIME ZONE 'UTC'
+                   write_uid = %s, write_date = %s
               FROM (VALUES %s) AS v(id, state, kind, reason, unapplied, partner, st_line, item)
              WHERE p.id = v.id
             """,
+                self.env.uid,
+                cr.now(),
+                VALUES_ROWS,
+            ),
             updates,
-            page_size=1000,
         )
-        if links:
-            field = self._fields["invoice_ids"]
-            cr.execute_values(
-                f"INSERT INTO {field.relation} ({field.column1}, {field.column2}) VALUES %s"
-                " ON CONFLICT DO NOTHING",
-                links,
-                page_size=1000,
-            )
+        field = self._fields["invoice_ids"]
+        execute_values(
+            cr,
+            SQL(
+                "INSERT INTO %s (%s, %s) VALUES %s ON CONFLICT DO NOTHING",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                VALUES_ROWS,
+            ),
+            links,
+        )
         self.invalidate_recordset()

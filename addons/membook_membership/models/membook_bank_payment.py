@@ -6,13 +6,14 @@ from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from nordic_billing.money import to_decimal
 from nordic_billing.payment import Payment
 from nordic_billing.references import normalise_for_matching
 from nordic_billing.suggestions import Candidate, suggest
 
-from .batching import insert_rows, lock_next_batch
+from .batching import insert_rows
 from .registry_checks import FAST_PATH_ERRORS
 
 MATCH_KINDS = [
@@ -143,11 +144,14 @@ class MembookBankPayment(models.Model):
         known = set()
         if archive_ids:
             self.env.cr.execute(
-                """
+                SQL(
+                    """
                 SELECT account, archive_id, is_correction FROM membook_bank_payment
                  WHERE journal_id = %s AND archive_id = ANY(%s)
                 """,
-                (journal.id, archive_ids),
+                    journal.id,
+                    archive_ids,
+                )
             )
             known = {(a, b, bool(c)) for a, b, c in self.env.cr.fetchall()}
         vals_list, duplicates = [], 0
@@ -187,15 +191,32 @@ class MembookBankPayment(models.Model):
             "source_line": payment.source_line,
         }
 
+    def _membook_paid_amount(self):
+        """What the payer paid (a Decimal): the amount credited, and for an incoming payment
+        the charges the bank deducted before crediting it (camt ``Chrgs``). The invoices count
+        as paid by this; the bank day books the charges to the journal's bank charges account.
+        A correction's charges are the bank's fee on top of the amount taken back."""
+        self.ensure_one()
+        if self.is_correction:
+            return to_decimal(self.amount)
+        return to_decimal(self.amount) + to_decimal(self.charges)
+
+    def _membook_incoming_charges(self):
+        """The bank charges deducted from this incoming payment before it was credited (a
+        Decimal, zero for a correction, whose charges are booked with it apart)."""
+        self.ensure_one()
+        return to_decimal(0 if self.is_correction else self.charges)
+
     def _as_core_payment(self, currency):
         """This payment as the core's matching takes it; ``currency`` is the journal company's
-        currency name, resolved once for a batch."""
+        currency name, resolved once for a batch. Its amount is what the payer paid (see
+        ``_membook_paid_amount``)."""
         self.ensure_one()
         return Payment(
             account=self.account or "",
             archive_id=self.archive_id or "",
             reference=self.reference or "",
-            amount=to_decimal(self.amount),
+            amount=self._membook_paid_amount(),
             currency=currency,
             payment_date=self.payment_date,
             booking_date=self.booking_date,
@@ -226,7 +247,7 @@ class MembookBankPayment(models.Model):
         Cron._commit_progress(remaining=self.search_count(domain))
         conflicts = 0
         while True:
-            batch = lock_next_batch(self, domain, batch_size)
+            batch = Cron._lock_next_batch(self, domain, batch_size)
             if not batch:
                 break
             # One chatter line per payment and per paid invoice would cost more than the
@@ -283,7 +304,8 @@ class MembookBankPayment(models.Model):
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),
         ]
-        candidates = Move.search([*domain, ("amount_residual", "=", self.amount)], limit=200)
+        paid = self._membook_paid_amount()
+        candidates = Move.search([*domain, ("amount_residual", "=", float(paid))], limit=200)
         key = self.reference_key or ""
         if len(key) >= 4:
             candidates |= Move.search(
@@ -291,7 +313,7 @@ class MembookBankPayment(models.Model):
             )
         ranked = suggest(
             self.reference or "",
-            to_decimal(self.amount),
+            paid,
             self.payer_name or "",
             [
                 Candidate(
@@ -345,8 +367,11 @@ class MembookBankPayment(models.Model):
         # its own statement line on the suspense account: the item moves to the receivable.
         suspense = self.counterpart_line_id
         if not suspense:
+            # The payer's credit: the bank charges deducted from the payment may wait on
+            # suspense too, as a debit.
             suspense = st_line.move_id.line_ids.filtered(
                 lambda line: line.account_id == st_line.journal_id.suspense_account_id
+                and line.balance < 0
             )
             st_line.partner_id = partner
         suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})

@@ -1,6 +1,5 @@
 # Copyright 2026 Nordic Billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -27,7 +26,7 @@ class ProductTemplate(models.Model):
     def _check_membook_split(self):
         for template in self.filtered("membook_split_rule_ids"):
             problems = template._membook_rule_set().problems(
-                Decimal(str(template.list_price)), template._membook_levels()
+                to_decimal(template.list_price), template._membook_levels()
             )
             if problems:
                 raise ValidationError(
@@ -71,7 +70,7 @@ class ProductTemplate(models.Model):
         self.ensure_one()
         levels = levels or self._membook_levels()
         chain = organisation._membook_chain() if organisation else []
-        price = Decimal(str(self.list_price)) if self.membook_split_basis == "fixed" else amount
+        price = to_decimal(self.list_price) if self.membook_split_basis == "fixed" else amount
         try:
             targets = allocation.resolve_targets(
                 self._membook_rule_set(), chain, price, operator=0, levels=levels

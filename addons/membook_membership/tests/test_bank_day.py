@@ -660,7 +660,7 @@ class TestBankDay(MembookBillingCommon):
         with patch.object(module, "KNOWN_OVERRIDES", overrides):
             hooks = AccountMoveLine._membook_reconcile_hooks()
         # membook_membership itself overrides the creation of partials (the allocation
-        # ledger), and so may collection_connector: unknown here, so no set-based path.
+        # ledger), and so may other addons: unknown here, so no set-based path.
         self.assertIsNone(hooks)
 
     def test_blocked_invoice_takes_odoos_path(self):
@@ -974,6 +974,33 @@ class TestBankDay(MembookBillingCommon):
         self.assertEqual(
             self._allocations(self.invoices[self.member_a]),
             {"Tampere Ski Club": 25.0, "Pirkanmaa District": 10.0, "Finnish Ski Federation": 25.0},
+        )
+
+    def test_fast_paths_write_the_orms_timestamps(self):
+        """What the SQL fast paths write bears the time the ORM writes in the same transaction
+        (``cr.now()``), not the database's clock: the payments, the copied and reconciled
+        items, the invoices and the reconciliations of a bank day."""
+        moment = dt.datetime(2026, 2, 3, 10, 0, 0)  # the cron's transaction's time, frozen
+        with freeze_time(moment):
+            payments = self._import_exact_over_partial("NOW")
+        self.assertFalse(any(payments.mapped("fast_path_note")), "booked by the fast paths")
+        self.env.invalidate_all()
+        invoices = self.env["account.move"].browse([i.id for i in self.invoices.values()])
+        receivables = invoices.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        partials = receivables.matched_credit_ids
+        self.assertEqual(len(partials), 3)
+        written = {
+            "statement lines (the ORM's)": payments.statement_line_id.mapped("create_date"),
+            "payments": payments.mapped("write_date"),
+            "payers' items": payments.counterpart_line_id.mapped("write_date"),
+            "invoices' items": receivables.mapped("write_date"),
+            "invoices": invoices.mapped("write_date"),
+            "partials": partials.mapped("create_date") + partials.mapped("write_date"),
+            "full reconciles": receivables.full_reconcile_id.mapped("create_date"),
+        }
+        self.assertEqual(
+            {name: set(dates) for name, dates in written.items()},
+            {name: {moment} for name in written},
         )
 
     def test_item_copy_guard_knows_the_registry(self):

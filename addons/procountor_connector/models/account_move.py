@@ -220,7 +220,7 @@ class AccountMove(models.Model):
             raise UserError("\n".join(problems))
         exchanges = Exchange.create(vals_list)
         if exchanges:
-            self.env.ref("procountor_connector.ir_cron_procountor_push")._trigger()
+            self.env["ir.cron"]._wake_every_copy_of("procountor_connector.ir_cron_procountor_push")
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -861,7 +861,7 @@ class ProcountorBackend(models.Model):
                 backend._procountor_week_vouchers(last_sunday)
             if not Cron._commit_progress(1):
                 break
-        self.env.ref("procountor_connector.ir_cron_procountor_push")._trigger()
+        self.env["ir.cron"]._wake_every_copy_of("procountor_connector.ir_cron_procountor_push")
 
     # ------------------------------------------------------------------
     # Paid status and invoicing channels, by polling

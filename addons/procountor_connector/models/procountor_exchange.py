@@ -9,8 +9,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
-from odoo.addons.membook_membership.models.batching import lock_next_batch
-
 from nordic_billing import outbox
 from nordic_billing.procountor import ProcountorError, ProcountorPermissionError
 
@@ -493,7 +491,7 @@ class ProcountorExchange(models.Model):
         while True:
             # The next rows no other worker holds: a copy of this action working on the first
             # page does not stop this one early.
-            exchanges = lock_next_batch(self, domain, batch_size)
+            exchanges = Cron._lock_next_batch(self, domain, batch_size)
             if not exchanges:
                 break
             exchanges._mark_sending()

@@ -149,7 +149,7 @@ class ProcountorVoucherWizard(models.TransientModel):
         if self.send_now:
             exchanges._send()
         elif exchanges:
-            self.env.ref("procountor_connector.ir_cron_procountor_push")._trigger()
+            self.env["ir.cron"]._wake_every_copy_of("procountor_connector.ir_cron_procountor_push")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "procountor_connector.procountor_exchange_action"
         )

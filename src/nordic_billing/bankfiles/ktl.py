@@ -34,6 +34,7 @@ from nordic_billing.bankfiles.fixedwidth import (
     digits,
     parse_date,
 )
+from nordic_billing.money import MoneyError, from_cents, to_cents
 from nordic_billing.payment import BankFileError, FailedDebit, Payment
 
 FORMAT = "ktl"
@@ -84,12 +85,11 @@ SUM = Layout(
     ),
     FORMAT,
 )
-_CENT = Decimal("0.01")
 _CACHE_SIZE = 4096
 
 
 def _money(cents: int) -> str:
-    return f"{Decimal(cents).scaleb(-2)}"
+    return f"{from_cents(cents)}"
 
 
 @dataclass
@@ -187,7 +187,7 @@ def iter_ktl(stream: BinaryIO) -> Iterator[Payment | FailedDebit]:
                     raise TRANSACTION.error(
                         "amount is zero: a record without money is not a payment", lineno
                     )
-                amount = Decimal(cents).scaleb(-2)
+                amount = from_cents(cents)
                 if len(amounts) < _CACHE_SIZE:
                     amounts[amount_text] = amount
             booked = dates.get(booked_text)
@@ -303,10 +303,14 @@ def _field(value: str, width: int, what: str, numeric: bool = False) -> str:
     return value.ljust(width)
 
 
-def _cents(amount: Decimal) -> int:
-    if amount <= 0 or amount != amount.quantize(_CENT):
+def _positive_cents(amount: Decimal) -> int:
+    try:
+        cents = to_cents(amount)
+    except MoneyError:
+        cents = 0
+    if cents <= 0:
         raise ValueError(f"amount {amount} must be positive with at most 2 decimals")
-    return int(amount * 100)
+    return cents
 
 
 def _transaction_record(payment: Payment | FailedDebit) -> str:
@@ -328,7 +332,7 @@ def _transaction_record(payment: Payment | FailedDebit) -> str:
         + payment.payer_name[:12].ljust(12)
         + "1"
         + "A"
-        + _field(str(_cents(payment.amount)), 10, "amount", numeric=True)
+        + _field(str(_positive_cents(payment.amount)), 10, "amount", numeric=True)
         + ("1" if not failed and payment.is_correction else "0")
         + "A"
         + (payment.return_code if failed else " ")
@@ -348,7 +352,7 @@ def write_ktl(batches: Iterable[KtlBatch], newline: bytes = b"\r\n") -> bytes:
         count = total = corrections = correction_total = 0
         for payment in batch.payments:
             records.append(_transaction_record(payment))
-            cents = _cents(payment.amount)
+            cents = _positive_cents(payment.amount)
             if payment.is_correction:
                 corrections += 1
                 correction_total += cents
@@ -359,7 +363,7 @@ def write_ktl(batches: Iterable[KtlBatch], newline: bytes = b"\r\n") -> bytes:
         for debit in batch.failed_debits:
             records.append(_transaction_record(debit))
             failed += 1
-            failed_total += _cents(debit.amount)
+            failed_total += _positive_cents(debit.amount)
         if (
             max(count, corrections, failed) >= 10**6
             or max(total, correction_total, failed_total) >= 10**11

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import BinaryIO
 
 from nordic_billing.bankfiles.fixedwidth import (
@@ -35,6 +34,7 @@ from nordic_billing.bankfiles.fixedwidth import (
     iter_records,
     parse_date,
 )
+from nordic_billing.money import MoneyError, from_cents, to_cents
 from nordic_billing.payment import BankFileError, Payment
 
 FORMAT = "nets-ocr"
@@ -128,8 +128,8 @@ class _Totals:
             )
         if total != self.total:
             raise layout.error(
-                f"{where} says amount total {Decimal(total).scaleb(-2)}, the transactions "
-                f"add up to {Decimal(self.total).scaleb(-2)}",
+                f"{where} says amount total {from_cents(total)}, the transactions "
+                f"add up to {from_cents(self.total)}",
                 lineno,
             )
 
@@ -173,7 +173,7 @@ def iter_nets_ocr(stream: BinaryIO) -> Iterator[Payment]:
             account=account,
             archive_id=f"{tx.archive}/{transmission_number}/{assignment_number}/{tx.number}",
             reference=tx.kid,
-            amount=Decimal(tx.ore).scaleb(-2),
+            amount=from_cents(tx.ore),
             currency="NOK",
             payment_date=tx.paid,
             booking_date=tx.settled,
@@ -327,8 +327,11 @@ def write_nets_ocr(
         transactions = total = 0
         start = len(records)
         for tx_number, pay in enumerate(assignment.payments, 1):
-            ore = int(pay.amount * 100)
-            if ore <= 0 or Decimal(ore).scaleb(-2) != pay.amount:
+            try:
+                ore = to_cents(pay.amount)
+            except MoneyError:
+                ore = 0
+            if ore <= 0:
                 raise ValueError(f"amount {pay.amount} must be positive with at most 2 decimals")
             if not (pay.reference.isdigit() and len(pay.reference) <= 25):
                 raise ValueError(f"KID {pay.reference!r} must be 1 to 25 digits")

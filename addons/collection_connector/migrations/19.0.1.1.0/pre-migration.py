@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The backend's protocol now names a registered agency adapter (``adapter_choices()``)."""
 
+from odoo.tools import SQL
+
 PROTOCOLS = {"rest": "generic_rest", "soap": "generic_soap"}
 
 
@@ -9,4 +11,4 @@ def migrate(cr, version):
     if not version:
         return
     for old, new in PROTOCOLS.items():
-        cr.execute("UPDATE collection_backend SET protocol = %s WHERE protocol = %s", (new, old))
+        cr.execute(SQL("UPDATE collection_backend SET protocol = %s WHERE protocol = %s", new, old))
