@@ -15,3 +15,5 @@ from . import test_split
 from . import test_tours
 from . import test_ledger
 from . import test_books
+from . import test_overview
+from . import test_screens
