@@ -4,6 +4,7 @@
 
 import datetime as dt
 import gc
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -107,6 +108,20 @@ def test_single_payment_rules(reference, amount, kind, allocated, unapplied):
     assert decision.unapplied == unapplied
     assert decision.partner_id == (7 if allocated else None)
     assert decision.reason
+
+
+def test_reasons_name_the_invoice_number():
+    """An item with a label (its invoice number) is named by it, not by its internal id."""
+    items = [replace(item(112, REF, "60.00"), label="INV/2026/00007")]
+    assert one(payment(REF, "60"), items).reason == "Pays INV/2026/00007 in full."
+    assert one(payment(REF, "25"), items).reason == (
+        "Pays 25.00 of 60.00 open on INV/2026/00007; 35.00 stays open on INV/2026/00007."
+    )
+    two = [*items, replace(item(113, REF, "40.00", "2026-04-01"), label="INV/2026/00008")]
+    assert one(payment(REF, "100"), two).reason.startswith(
+        "Pays INV/2026/00007 and INV/2026/00008 in full."
+    )
+    assert "112" not in one(payment(REF, "100"), two).reason
 
 
 def test_reasons_read_as_sentences():

@@ -36,12 +36,14 @@
         "views/membook_settlement_views.xml",
         "views/portal_templates.xml",
         "views/membook_menus.xml",
+        "views/membook_overview_views.xml",
         "views/account_journal_views.xml",
         "views/res_users_views.xml",
         "report/report_invoice.xml",
         "views/membook_portal_grant_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["membook_membership/static/src/overview/*"],
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],
     },
 }

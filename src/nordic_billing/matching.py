@@ -76,6 +76,8 @@ class OpenItem:
     partner_id: int | None
     due_date: dt.date
     invoice_date: dt.date | None = None
+    label: str = ""
+    """How a person knows the item (an invoice number); the reasons name it, else its id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +135,18 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def _items_text(item_ids: Sequence[ItemId]) -> str:
-    names = [str(item_id) for item_id in item_ids]
+def _item_name(item: OpenItem) -> str:
+    return item.label or f"open item {item.item_id}"
+
+
+def _items_text(items: Sequence[OpenItem]) -> str:
+    names = [_item_name(item) for item in items]
     if len(names) == 1:
-        return f"open item {names[0]}"
-    return f"open items {', '.join(names[:-1])} and {names[-1]}"
+        return names[0]
+    if all(item.label for item in items):
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    ids = [str(item.item_id) for item in items]
+    return f"open items {', '.join(ids[:-1])} and {ids[-1]}"
 
 
 _Original = tuple[str, str, Decimal, dt.date | None, int | None]
@@ -303,7 +312,7 @@ class _Matcher:
             )
         self.paid_by[number] = tuple(paid)
         allocations = tuple([ItemAllocation(self.items[i].item_id, amount) for i, amount in paid])
-        touched = _items_text([allocation.item_id for allocation in allocations])
+        touched = _items_text([self.items[index] for index, _amount in paid])
         last_index = paid[-1][0]
         if left > ZERO:
             kind = MatchKind.OVERPAYMENT
@@ -313,7 +322,8 @@ class _Matcher:
             still_open = _money(self.remaining[last_index])
             reason = (
                 f"Pays {_money(payment.amount)} of {_money(open_before)} open on {touched}; "
-                f"{still_open} stays open on item {allocations[-1].item_id}."
+                f"{still_open} stays open on "
+                f"{self.items[last_index].label or f'item {self.items[last_index].item_id}'}."
             )
         else:
             kind = MatchKind.EXACT

@@ -53,6 +53,25 @@ class AccountMove(models.Model):
         string="E-mail payment link", compute="_compute_membook_mail_values", sanitize=False
     )
 
+    @api.depends("partner_id", "date", "state", "move_type", "amount_residual", "invoice_date_due")
+    @api.depends_context("input_full_display_name", "membook_invoice_label")
+    def _compute_display_name(self):
+        """With ``membook_invoice_label`` in the context (the assign dialog's invoice picker),
+        a posted invoice reads "number · member · open amount · due date"."""
+        super()._compute_display_name()
+        if not self.env.context.get("membook_invoice_label"):
+            return
+        for move in self:
+            if not move.is_invoice(include_receipts=True) or move.state != "posted":
+                continue
+            parts = [
+                move.name,
+                move.partner_id.name,
+                format_amount(self.env, move.amount_residual, move.currency_id),
+                format_date(self.env, move.invoice_date_due) if move.invoice_date_due else "",
+            ]
+            move.display_name = " · ".join(part for part in parts if part)
+
     # Odoo computes payment_reference at posting without declared dependencies, so a field
     # depending on it alone is never recomputed then: depend on what posting changes too.
     @api.depends("payment_reference", "move_type", "state", "name")

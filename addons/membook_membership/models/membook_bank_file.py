@@ -7,6 +7,7 @@ import shutil
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
 from nordic_billing import bankfiles
 from nordic_billing.payment import BankFileError
@@ -47,6 +48,18 @@ class MembookBankFile(models.Model):
     attachment_id = fields.Many2one("ir.attachment", readonly=True)
     file_hash = fields.Char(string="SHA-256", readonly=True, index=True)
     file_format = fields.Char(string="Format", readonly=True)
+    same_file_id = fields.Many2one(
+        "membook.bank.file",
+        string="Imported before as",
+        readonly=True,
+        index="btree_not_null",
+        help="The first import of this exact file (same SHA-256).",
+    )
+    import_note = fields.Char(
+        string="Note",
+        readonly=True,
+        help="Why the file added nothing new, when it was this very file again.",
+    )
     payment_ids = fields.One2many("membook.bank.payment", "file_id", string="Payments")
     payment_count = fields.Integer(
         readonly=True, help="Payments in the file (failed direct debits are counted apart)."
@@ -99,11 +112,16 @@ class MembookBankFile(models.Model):
             ) from error
         payments = bank_file.payments
         failed = bank_file.failed_debits
+        file_hash = hashlib.sha256(data).hexdigest()
+        first = self.search(
+            [("file_hash", "=", file_hash), ("same_file_id", "=", False)], order="id", limit=1
+        )
         record = self.create(
             {
+                "same_file_id": first.id,
                 "name": filename,
                 "journal_id": journal.id,
-                "file_hash": hashlib.sha256(data).hexdigest(),
+                "file_hash": file_hash,
                 "file_format": bank_file.format,
                 "payment_count": len(payments),
                 "amount_total": float(sum((p.amount for p in payments if not p.is_correction), 0)),
@@ -132,7 +150,12 @@ class MembookBankFile(models.Model):
                 transfer.reference, transfer.amount, transfer.booking_date, journal=journal
             )
         record.write(
-            {"new_count": len(new), "duplicate_count": duplicates, "payout_count": len(paid)}
+            {
+                "new_count": len(new),
+                "duplicate_count": duplicates,
+                "payout_count": len(paid),
+                "import_note": record._same_file_note(first) if first else False,
+            }
         )
         record.attachment_id = self.env["ir.attachment"].create(
             {
@@ -145,6 +168,18 @@ class MembookBankFile(models.Model):
         if new:
             wake_every_copy(self.env, "membook_membership.ir_cron_membook_bank_process")
         return record
+
+    def _same_file_note(self, first):
+        """What to say of a file that is ``first`` imported again."""
+        self.ensure_one()
+        return self.env._(
+            "This exact file (same SHA-256) was imported before: %(name)s into %(journal)s on "
+            "%(date)s by %(user)s. Its payments are counted as duplicates.",
+            name=first.name,
+            journal=first.journal_id.display_name,
+            date=format_datetime(self.env, first.create_date),
+            user=first.imported_by_id.name or "-",
+        )
 
     @api.model
     def _cron_import_folders(self):

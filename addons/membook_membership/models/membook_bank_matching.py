@@ -75,14 +75,14 @@ class MembookBankPaymentMatching(models.Model):
         items.flush_recordset(
             ["move_id", "account_id", "amount_residual", "partner_id", "date_maturity", "date"]
         )
-        items.move_id.flush_recordset(["payment_reference", "invoice_date"])
+        items.move_id.flush_recordset(["payment_reference", "invoice_date", "name"])
         rows = self.env.execute_query_dict(
             SQL(
                 """
             SELECT line.id, line.move_id, line.account_id, line.amount_residual,
                    line.partner_id, partner.commercial_partner_id,
                    COALESCE(line.date_maturity, line.date) AS due_date,
-                   move.payment_reference, move.invoice_date
+                   move.payment_reference, move.invoice_date, move.name AS move_name
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
               LEFT JOIN res_partner partner ON partner.id = line.partner_id
@@ -127,6 +127,7 @@ class MembookBankPaymentMatching(models.Model):
                     partner_id=row["partner_id"],
                     due_date=row["due_date"],
                     invoice_date=row["invoice_date"],
+                    label=row["move_name"] or "",
                 )
                 for row in (facts[line_id] for line_id in items.ids)
             ],

@@ -381,6 +381,8 @@ class MembookBankPayment(models.Model):
         self.write(
             {
                 "state": "assigned",
+                # What the invoices did not take stays on the payer's account: the unapplied.
+                "unapplied_amount": abs(sum(suspense.mapped("amount_residual"))),
                 "partner_id": partner.id,
                 "invoice_ids": [(6, 0, invoices.ids)],
                 "assigned_by_id": self.env.user.id,

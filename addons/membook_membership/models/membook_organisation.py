@@ -68,7 +68,15 @@ class MembookOrganisation(models.Model):
         help="Bank account the weekly settlement is paid to.",
     )
     member_ids = fields.One2many("res.partner", "member_organisation_id", string="Members")
-    member_count = fields.Integer(compute="_compute_member_count")
+    member_count = fields.Integer(
+        compute="_compute_member_count",
+        help="Members of this organisation and of every organisation below it.",
+    )
+    direct_member_count = fields.Integer(
+        string="Own members",
+        compute="_compute_member_count",
+        help="Members whose organisation is this one.",
+    )
 
     @api.depends("name", "parent_organisation_id.complete_name")
     def _compute_complete_name(self):
@@ -79,15 +87,26 @@ class MembookOrganisation(models.Model):
             )
 
     def _compute_member_count(self):
+        """Own members, and the members of the whole branch: one count per organisation of
+        the branches, summed up the hierarchy by parent path."""
+        stored = self.filtered("id")
         counts = dict(
             self.env["res.partner"]._read_group(
-                [("member_organisation_id", "in", self.ids)],
+                [("member_organisation_id", "child_of", stored.ids)],
                 ["member_organisation_id"],
                 ["__count"],
             )
+            if stored
+            else []
         )
+        totals = dict.fromkeys(stored.ids, 0)
+        for organisation, count in counts.items():
+            for ancestor_id in (int(part) for part in organisation.parent_path.split("/") if part):
+                if ancestor_id in totals:
+                    totals[ancestor_id] += count
         for organisation in self:
-            organisation.member_count = counts.get(organisation, 0)
+            organisation.direct_member_count = counts.get(organisation, 0)
+            organisation.member_count = totals.get(organisation.id, 0)
 
     @api.constrains("parent_organisation_id")
     def _check_hierarchy(self):

@@ -17,3 +17,5 @@ from . import test_ledger
 from . import test_books
 from . import test_layering
 from . import test_bank_charges
+from . import test_overview
+from . import test_screens
