@@ -189,10 +189,14 @@ class ProcountorExchange(models.Model):
         for exchange, draft in zip(self, drafts, strict=True):
             if not draft.payload:
                 continue
-            for sequence, (row, trace) in enumerate(
-                zip(draft.payload["transactions"], draft.traces, strict=True), start=1
-            ):
-                vals_list.append(Line._procountor_vals(exchange, sequence, row, trace))
+            rows = list(zip(draft.payload["transactions"], draft.traces, strict=True))
+            # The clearing row of the fees comes first and sums every fee and credit row.
+            summed = sum(len(trace.allocations) for _row, trace in rows[1:])
+            for sequence, (row, trace) in enumerate(rows, start=1):
+                sums_voucher = sequence == 1 and 0 < len(trace.allocations) == summed
+                vals_list.append(
+                    Line._procountor_vals(exchange, sequence, row, trace, sums_voucher)
+                )
                 traces.append(trace)
         Line.create(vals_list)._procountor_link(traces)
 

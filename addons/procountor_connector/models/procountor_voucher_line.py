@@ -47,6 +47,12 @@ class ProcountorVoucherLine(models.Model):
     allocation_count = fields.Integer(
         string="Allocations summed", readonly=True, help="How many allocations this row sums."
     )
+    sums_voucher = fields.Boolean(
+        string="Sums the fee rows",
+        readonly=True,
+        help="The clearing row of the fees collected: it sums the allocations of every fee and "
+        "credit note row of its voucher, which are linked there rather than twice.",
+    )
     settlement_ids = fields.Many2many(
         "membook.settlement",
         SETTLEMENT_REL,
@@ -57,9 +63,10 @@ class ProcountorVoucherLine(models.Model):
     )
 
     @api.model
-    def _procountor_vals(self, exchange, sequence, row, trace):
+    def _procountor_vals(self, exchange, sequence, row, trace, sums_voucher=False):
         value = row["accountingValue"]
         return {
+            "sums_voucher": sums_voucher,
             "exchange_id": exchange.id,
             "sequence": sequence,
             "account": row["account"],
@@ -73,13 +80,19 @@ class ProcountorVoucherLine(models.Model):
         }
 
     def _procountor_link(self, traces):
-        """Link each line to the allocations and settlements of its trace, in bulk."""
+        """Link each line to the allocations and settlements of its trace, in bulk.
+
+        Ids go to the database as one text array literal per column: adapting hundreds of
+        thousands of ints one by one costs more than the insert itself.
+        """
         for table, column, attribute in (
             (ALLOCATION_REL, "allocation_id", "allocations"),
             (SETTLEMENT_REL, "settlement_id", "settlements"),
         ):
             line_ids, target_ids = [], []
             for line, trace in zip(self, traces, strict=True):
+                if attribute == "allocations" and line.sums_voucher:
+                    continue
                 targets = getattr(trace, attribute)
                 line_ids += [line.id] * len(targets)
                 target_ids += targets
@@ -89,8 +102,8 @@ class ProcountorVoucherLine(models.Model):
                         "INSERT INTO %s (line_id, %s) SELECT * FROM unnest(%s::int[], %s::int[])",
                         SQL.identifier(table),
                         SQL.identifier(column),
-                        line_ids,
-                        target_ids,
+                        "{" + ",".join(map(str, line_ids)) + "}",
+                        "{" + ",".join(map(str, target_ids)) + "}",
                     )
                 )
         self.invalidate_recordset(["allocation_ids", "settlement_ids"])
@@ -99,9 +112,14 @@ class ProcountorVoucherLine(models.Model):
 
     def action_view_allocations(self):
         self.ensure_one()
+        domain = (
+            self.exchange_id._allocation_domain()
+            if self.sums_voucher
+            else [("procountor_voucher_line_ids", "in", self.ids)]
+        )
         return self.exchange_id._procountor_list_action(
             "membook.allocation",
-            [("procountor_voucher_line_ids", "in", self.ids)],
+            domain,
             self.env._("Allocations of %s", self.description or self.account),
         )
 

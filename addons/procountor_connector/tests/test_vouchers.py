@@ -365,7 +365,7 @@ class TestVoucherTrail(TestVoucherSource):
         self.assertEqual(
             rows,
             [
-                ("1710", 80.0, fee_1 | fee_2 | credit | settled, nothing),
+                ("1710", 80.0, credit.browse(), nothing),  # sums the rows below
                 ("3000", -90.0, fee_1 | fee_2 | settled, nothing),
                 ("3000", 10.0, credit, nothing),
                 ("1910", 38.5, credit.browse(), settlement),
@@ -374,6 +374,14 @@ class TestVoucherTrail(TestVoucherSource):
             ],
         )
         self.assertEqual(club.line_ids[2].description, "Credit notes: Membership fee 2026")
+        self.assertEqual(club.line_ids.mapped("allocation_count"), [4, 3, 1, 0, 0, 0])
+        for line, expected in zip(
+            club.line_ids[:3],
+            (fee_1 | fee_2 | credit | settled, fee_1 | fee_2 | settled, credit),
+            strict=False,
+        ):
+            action = line.with_user(user).action_view_allocations()
+            self.assertEqual(self.env[action["res_model"]].search(action["domain"]), expected)
         # The books tie out: the fees settled less what reached the bank is the service fee.
         self.assertEqual(settlement.amount_total - rows[3][1], rows[4][1])
 
