@@ -15,3 +15,4 @@ from . import test_split
 from . import test_tours
 from . import test_ledger
 from . import test_books
+from . import test_settlement_fast
