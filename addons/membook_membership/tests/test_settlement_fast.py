@@ -20,6 +20,7 @@ DAY = dt.date(2026, 3, 2)
 # Columns that differ between twins whatever the path: the row's own id, and for a settlement
 # its number and the reference made from its id (both checked apart).
 NOT_COMPARED = {"id", "name", "reference", "reference_key"}
+BY_ID = SQL("id")
 
 
 @tagged("post_install", "-at_install")
@@ -191,9 +192,14 @@ class TestSettlementFastPath(BooksMixin, MembookBillingCommon):
             counts[table] = cr.fetchone()[0]
         return counts
 
-    def _rows(self, table, where, *params):
+    def _rows(self, table, where, *params, order=BY_ID):
         self.env.cr.execute(
-            SQL("SELECT * FROM %s WHERE %s ORDER BY id", SQL.identifier(table), SQL(where, *params))
+            SQL(
+                "SELECT * FROM %s WHERE %s ORDER BY %s",
+                SQL.identifier(table),
+                SQL(where, *params),
+                order,
+            )
         )
         columns = [desc.name for desc in self.env.cr.description]
         return [dict(zip(columns, row, strict=True)) for row in self.env.cr.fetchall()]
@@ -260,10 +266,20 @@ class TestSettlementFastPath(BooksMixin, MembookBillingCommon):
             mapping,
             "membook_settlement",
         )
-        line_order = "settlement_id = ANY(%s) ORDER BY settlement_id, product_id NULLS FIRST, id"
+        line_order = SQL("settlement_id, product_id NULLS FIRST, id")
         self._assert_rows_equal(
-            self._rows("membook_settlement_line", "%s", SQL(line_order, odoo_settlements.ids)),
-            self._rows("membook_settlement_line", "%s", SQL(line_order, sql_settlements.ids)),
+            self._rows(
+                "membook_settlement_line",
+                "settlement_id = ANY(%s)",
+                odoo_settlements.ids,
+                order=line_order,
+            ),
+            self._rows(
+                "membook_settlement_line",
+                "settlement_id = ANY(%s)",
+                sql_settlements.ids,
+                order=line_order,
+            ),
             mapping,
             "membook_settlement_line",
         )
@@ -294,6 +310,7 @@ class TestSettlementFastPath(BooksMixin, MembookBillingCommon):
             fees[side] = settlements.fee_move_id
             self.assertEqual(len(fees[side]), 1)
         mapping["texts"][fees["Odoo"].name] = fees["SQL"].name
+        self.env.flush_all()
         self._assert_rows_equal(
             self._rows("account_move_line", "move_id = %s", fees["Odoo"].id),
             self._rows("account_move_line", "move_id = %s", fees["SQL"].id),
