@@ -3,16 +3,20 @@
 """Weekly settlement on a real Odoo 19: every organisation's unsettled allocations.
 
     python bench/bench_settlement.py [--organisations 500] [--allocations 300000]
+                                     [--sql-fast-paths on|off] [--profile]
 
 Creates ``--organisations`` organisations and ``--allocations`` allocation rows spread over
 them (as a week of paid fees leaves the ledger: positive rows, one reversal in fifty), with the
 books set up (transit and due-to-organisations accounts), then times what the weekly scheduled
 action does on the settlement day: book the allocations (one entry), then one draft settlement
-per organisation with its lines. Then times confirming them all (service fee booked per
-settlement). Prints figures; asserts nothing.
+per organisation with its lines (in SQL, see membook_settlement_fast.py, unless
+``--sql-fast-paths off``). Then times confirming them all (the service fees booked in one
+entry). Prints figures; asserts nothing.
 """
 
+import cProfile
 import datetime as dt
+import pstats
 import random
 import time
 
@@ -85,12 +89,25 @@ def main() -> None:
     args_parser = parser(__doc__)
     args_parser.add_argument("--organisations", type=int, default=500)
     args_parser.add_argument("--allocations", type=int, default=300000)
-    args_parser.add_argument("--profile", action="store_true", help="cProfile the booking")
+    args_parser.add_argument(
+        "--sql-fast-paths",
+        choices=("on", "off"),
+        default="on",
+        help="off: Odoo's own paths only (the system parameter membook_membership.sql_fast_paths)",
+    )
+    args_parser.add_argument(
+        "--profile", action="store_true", help="cProfile the booking and the settlement"
+    )
     args = args_parser.parse_args()
     rng = random.Random(2026)
     with odoo_env(args.database, args.keep) as env:
         t0 = time.monotonic()
         company = set_up(env, args.organisations, args.allocations, rng)
+        env["ir.config_parameter"].set_param(
+            "membook_membership.sql_fast_paths", args.sql_fast_paths
+        )
+        env.cr.commit()
+        print(f"SQL fast paths: {args.sql_fast_paths}")
         print(
             f"set-up: {args.organisations} organisations, {args.allocations} allocations "
             f"in {time.monotonic() - t0:.1f} s"
@@ -100,9 +117,6 @@ def main() -> None:
         day = dt.date(2026, 11, 23)
         t0 = time.monotonic()
         if args.profile:
-            import cProfile
-            import pstats
-
             profile = cProfile.Profile()
             profile.runcall(env["membook.ledger.booking"]._book_all, company)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
@@ -112,7 +126,12 @@ def main() -> None:
         booked_s = time.monotonic() - t0
         print(f"book the allocations (one entry): {booked_s:.1f} s")
         t0 = time.monotonic()
-        settlements = Settlement._settle_company(company, day)
+        if args.profile:
+            profile = cProfile.Profile()
+            settlements = profile.runcall(Settlement._settle_company, company, day)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        else:
+            settlements = Settlement._settle_company(company, day)
         env.cr.commit()
         settle_s = time.monotonic() - t0
         print(

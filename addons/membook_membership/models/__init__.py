@@ -17,6 +17,7 @@ from . import membook_organisation
 from . import membook_organisation_level
 from . import membook_overview
 from . import membook_settlement
+from . import membook_settlement_fast
 from . import membook_split_rule
 from . import product_template
 from . import res_company

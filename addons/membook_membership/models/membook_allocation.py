@@ -53,7 +53,11 @@ class MembookAllocation(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    # No index on the company nor the product: every query of the ledger takes most of a
+    # company's rows, a product's rows are too many to be worth one, and a product once invoiced
+    # cannot be deleted (its invoice items restrict it). Each index costs a weekly settlement
+    # (which writes every row it settles) close to a second per 300,000 rows.
+    company_id = fields.Many2one("res.company", required=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(required=True, index=True)
     organisation_id = fields.Many2one(
@@ -63,7 +67,7 @@ class MembookAllocation(models.Model):
         check_company=True,
         help="Empty: the operator company keeps it.",
     )
-    product_id = fields.Many2one("product.product", index=True)
+    product_id = fields.Many2one("product.product")
     amount = fields.Monetary(required=True)
     invoice_id = fields.Many2one(
         "account.move",

@@ -152,25 +152,31 @@ class MembookLedgerBooking(models.AbstractModel):
     @api.model
     def _book_allocations(self, company):
         """Move what the ledger allocated to organisations and is not booked yet from the
-        transit account to what is due to each organisation."""
+        transit account to what is due to each organisation: one item per organisation,
+        totalled by the database, then one statement marks the rows booked."""
         self.env.flush_all()
+        # The transaction reads one snapshot: the rows totalled are the rows marked below.
+        unbooked = SQL(
+            "alloc.company_id = %s AND alloc.ledger_move_id IS NULL"
+            " AND alloc.organisation_id IS NOT NULL",
+            company.id,
+        )
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT alloc.id, alloc.amount, org.partner_id
+            SELECT org.partner_id, SUM(alloc.amount)
               FROM membook_allocation alloc
               JOIN membook_organisation org ON org.id = alloc.organisation_id
-             WHERE alloc.company_id = %s AND alloc.ledger_move_id IS NULL
-             ORDER BY alloc.id
+             WHERE %s
+          GROUP BY org.partner_id
+          ORDER BY MIN(alloc.id)
             """,
-                company.id,
+                unbooked,
             )
         )
         if not rows:
             return
-        by_partner = {}
-        for _id, amount, partner_id in rows:
-            by_partner[partner_id] = by_partner.get(partner_id, 0) + _money(amount)
+        by_partner = {partner_id: _money(amount) for partner_id, amount in rows}
         label = self.env._("Fees paid, due to organisations")
         due = company.membook_due_account_id.id
         move = self._entry(
@@ -181,9 +187,9 @@ class MembookLedgerBooking(models.AbstractModel):
         )
         self.env.cr.execute(
             SQL(
-                "UPDATE membook_allocation SET ledger_move_id = %s WHERE id = ANY(%s)",
+                "UPDATE membook_allocation alloc SET ledger_move_id = %s WHERE %s",
                 move.id or None,
-                [row[0] for row in rows],
+                unbooked,
             )
         )
         self.env["membook.allocation"].invalidate_model(["ledger_move_id"])

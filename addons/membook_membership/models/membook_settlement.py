@@ -6,12 +6,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from nordic_billing import payouts
 from nordic_billing.references import FI, normalise_for_matching
 
 _logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+# First key of the transaction-level advisory lock taken while a company is settled (the
+# second is the company's id).
+SETTLEMENT_LOCK = 7_340_031
 
 
 def _money(value):
@@ -103,8 +107,17 @@ class MembookSettlement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         settlements = super().create(vals_list)
+        # As ir.sequence's next_by_code, with the sequence looked up once for the batch.
+        sequence = self.env["ir.sequence"].search(
+            [
+                ("code", "=", "membook.settlement"),
+                ("company_id", "in", [self.env.company.id, False]),
+            ],
+            order="company_id",
+            limit=1,
+        )
         for settlement in settlements:
-            settlement.name = self.env["ir.sequence"].next_by_code("membook.settlement") or "/"
+            settlement.name = sequence._next() if sequence else "/"
             # A Finnish national reference from the settlement id: unique, checkable.
             settlement.reference = FI.make(f"{settlement.id + 1000:d}")
         return settlements
@@ -179,31 +192,61 @@ class MembookSettlement(models.Model):
         )
         return max(min(fee, total), Decimal(0))
 
-    def _book_service_fee(self):
+    def _book_service_fees(self):
+        """Book the service fees of these settlements: one entry per company for the whole
+        confirmation, what is due to each organisation debited with its settlement's fee (its
+        own item, labelled with the settlement), the service fee income credited with the
+        total. Each settlement points to the entry."""
+        Booking = self.env["membook.ledger.booking"]
+        for company, settlements in self.filtered("service_fee").grouped("company_id").items():
+            if not Booking._ready(company):
+                continue
+            if not company.membook_service_fee_account_id:
+                raise UserError(
+                    self.env._("Choose the service fee income account of %s.", company.name)
+                )
+            lines = [
+                (
+                    company.membook_due_account_id.id,
+                    settlement.organisation_id.partner_id.id,
+                    self.env._("Service fee %s", settlement.name),
+                    _money(settlement.service_fee),
+                )
+                for settlement in settlements
+            ]
+            label = (
+                lines[0][2]
+                if len(settlements) == 1
+                else self.env._("Service fees of %s settlements", len(settlements))
+            )
+            total = sum(line[3] for line in lines)
+            lines.append((company.membook_service_fee_account_id.id, None, label, -total))
+            settlements.fee_move_id = Booking._entry(company, label, lines)
+
+    def _unbook_service_fee(self):
+        """Take back the service fee of this settlement: the opposite of its items in the
+        entry of its confirmation (which may hold other settlements' fees)."""
         self.ensure_one()
         company = self.company_id
-        Booking = self.env["membook.ledger.booking"]
-        if not self.service_fee or not Booking._ready(company):
-            return
-        if not company.membook_service_fee_account_id:
-            raise UserError(
-                self.env._("Choose the service fee income account of %s.", company.name)
-            )
-        label = self.env._("Service fee %s", self.name)
+        label = self.env._("Service fee %s cancelled", self.name)
         fee = _money(self.service_fee)
-        self.fee_move_id = Booking._entry(
+        self.env["membook.ledger.booking"]._entry(
             company,
             label,
             [
-                (company.membook_due_account_id.id, self.organisation_id.partner_id.id, label, fee),
-                (company.membook_service_fee_account_id.id, None, label, -fee),
+                (
+                    company.membook_due_account_id.id,
+                    self.organisation_id.partner_id.id,
+                    label,
+                    -fee,
+                ),
+                (company.membook_service_fee_account_id.id, None, label, fee),
             ],
         )
 
     def action_confirm(self):
-        for settlement in self:
-            if settlement.state != "draft":
-                continue
+        settlements = self.filtered(lambda s: s.state == "draft")
+        for settlement in settlements:
             if settlement.amount_total <= 0:
                 raise UserError(
                     self.env._("%s has nothing to pay out.", settlement.organisation_id.name)
@@ -222,8 +265,8 @@ class MembookSettlement(models.Model):
                         "The service fee takes all of %s: nothing to pay out.", settlement.name
                     )
                 )
-            settlement._book_service_fee()
-            settlement.state = "confirmed"
+        settlements._book_service_fees()
+        settlements.state = "confirmed"
         return True
 
     def action_cancel(self):
@@ -232,7 +275,7 @@ class MembookSettlement(models.Model):
                 self.env._("A paid settlement, or one in a payout, cannot be cancelled.")
             )
         for settlement in self.filtered("fee_move_id"):
-            settlement.fee_move_id._reverse_moves(cancel=True)
+            settlement._unbook_service_fee()
         self.allocation_ids.write({"settlement_id": False})
         self.write({"state": "cancel", "service_fee": 0.0, "fee_move_id": False})
         return True
@@ -287,7 +330,18 @@ class MembookSettlement(models.Model):
     def _settle_company(self, company, date, organisations=None):
         """Book the ledger, then settle ``organisations`` (default: every one with something
         to settle) of ``company`` up to ``date``; returns the settlements made."""
+        # One worker at a time books and settles a company: another waits for it to commit.
+        self.env.cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(%s, %s)", SETTLEMENT_LOCK, company.id)
+        )
         self.env["membook.ledger.booking"]._book_all(company)
+        return self._settle_organisations(company, date, organisations)
+
+    @api.model
+    def _settle_organisations(self, company, date, organisations=None):
+        """Settle ``organisations`` (default: every one with something to settle) of
+        ``company`` up to ``date``, one after the other (see membook_settlement_fast.py for
+        the set-based path); returns the settlements made."""
         settlements = self.browse()
         for organisation in self._organisations_to_settle(company, date):
             if organisations is None or organisation in organisations:

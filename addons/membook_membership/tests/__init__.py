@@ -19,3 +19,4 @@ from . import test_layering
 from . import test_bank_charges
 from . import test_overview
 from . import test_screens
+from . import test_settlement_fast
