@@ -373,7 +373,9 @@ class MembookBankPayment(models.Model):
                 lambda line: line.account_id == st_line.journal_id.suspense_account_id
                 and line.balance < 0
             )
-            st_line.partner_id = partner
+            # Odoo would rebuild the statement line's entry for the new partner and refuse to
+            # delete the posted charges item: the items get their partner below instead.
+            st_line.with_context(skip_account_move_synchronization=True).partner_id = partner
         suspense.write({"account_id": receivables.account_id.id, "partner_id": partner.id})
         # Known before reconciling: the allocations link to this payment through its item.
         self.counterpart_line_id = suspense

@@ -176,7 +176,7 @@ class TestBillingRun(MembookBillingCommon):
 
         from odoo.sql_db import Cursor
 
-        from ..models.batching import LOCK_ATTEMPTS
+        from odoo.addons.base_cron_batch.models.ir_cron import LOCK_ATTEMPTS
 
         original = Cursor.execute
         refused = []
