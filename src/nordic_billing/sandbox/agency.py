@@ -1242,6 +1242,8 @@ def serve(host: str = "127.0.0.1", port: int = 8071, *, api_key: str = DEFAULT_A
     """Run the sandbox in the foreground until interrupted (``nordic-billing sandbox agency``)."""
     server = _make_server(host, port, api_key, REST_PREFIX, "X-API-Key")
     bound_host, bound_port = server.server_address[:2]
+    if bound_host == "0.0.0.0":  # every interface (a container): this machine reaches it here
+        bound_host = "127.0.0.1"
     url = f"http://{bound_host}:{bound_port}"
     print(banner(url, api_key), flush=True)
     try:

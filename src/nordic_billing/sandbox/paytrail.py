@@ -187,7 +187,8 @@ class _Server(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        # Listening on every interface (a container): this machine reaches it on 127.0.0.1.
+        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
 
 
 def _return_params(payment: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:

@@ -1444,6 +1444,8 @@ class SandboxHandle:
 
 def _urls(server: _Server) -> tuple[str, str]:
     host, port = server.server_address[:2]
+    if host == "0.0.0.0":  # every interface (a container): this machine reaches it here
+        host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}{API_PREFIX}", f"http://{host}:{port}{CONTROL_PREFIX}"
