@@ -288,4 +288,4 @@ def test_serve_prints_how_to_use(capsys, monkeypatch):
     module.serve("127.0.0.1", 0)
     out = capsys.readouterr().out
     assert "Paytrail sandbox on http://127.0.0.1:" in out
-    assert "375917" in out and "SAIPPUAKAUPPIAS" in out and "/_sandbox/state" in out
+    assert "375917" in out and "SAIPPUAKAUPPIAS" in out and "/_sandbox/received" in out

@@ -10,12 +10,15 @@ Run it through ``tools/test`` (which prepares the core's virtual environment). S
    database copied from a cached template that holds the upstream dependencies, install of every
    addon under ``addons/`` with ``--test-enable``; fails when a test fails, when an addon ran no
    test, or when the log holds a WARNING, ERROR or CRITICAL line (see ``LOG_IGNORE``). The database
-   is dropped afterwards. Without Odoo it prints ``Odoo suite: SKIPPED (no Odoo 19 found)``.
+   is dropped afterwards. Without Odoo it prints ``Odoo suite: SKIPPED (no Odoo 19 found)``;
+4. with Odoo, ``tools/demo`` builds the demo database under a throw-away name and fails on a
+   WARNING or ERROR line of its log; the database is dropped afterwards.
 
 Environment: ``ODOO_BIN`` (path of odoo-bin or the ``odoo`` script), ``ODOO_ARGS`` (extra
 arguments for every Odoo call, e.g. ``--db_host=db -r odoo -w odoo``), ``ODOO_SKIP=1`` (core only),
 ``ODOO_KEEP_DB=1`` (keep the test database for inspection), ``ODOO_TEST_TAGS`` (narrow the
-Odoo tests, e.g. ``/membook_membership``), ``ODOO_REFRESH_TEMPLATE=1`` (rebuild the template).
+Odoo tests, e.g. ``/membook_membership``), ``ODOO_REFRESH_TEMPLATE=1`` (rebuild the template),
+``DEMO_SKIP=1`` (no demo build).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ LOG_IGNORE = [
     re.compile(r"odoo\.modules\.loading: .*no tests? .* module"),
 ]
 STATS = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests ")
+# A test that runs a browser tour is named after it (test_..._tour); Odoo logs each start.
+TOUR_RUN = re.compile(r"odoo\.addons\.\S+: Starting \w+\.test_\w*tour\w* \.\.\.")
+NO_CHROME = "Chrome executable not found"
 RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
@@ -230,6 +236,7 @@ def odoo_suite(odoo: list[str]) -> tuple[bool, dict[str, int], str]:
     tagged = [a for a in addons if f"/{a}" in tags] or addons
     ok, counts = check_log(logfile, tagged, proc.returncode)
     counts["template_s"] = round(template_s)
+    counts.update(count_tours(logfile))
     counts["run_s"] = round(run_s)
     return ok, counts, str(logfile)
 
@@ -275,6 +282,72 @@ def drop_database(odoo: list[str], env: dict, name: str, extra: list[str]) -> No
         capture([*odoo, "db", *extra, "drop", name], env=env)
 
 
+def count_tours(logfile: Path) -> dict[str, int]:
+    """How many tour tests started, and whether Odoo found no Chromium to run them in."""
+    text = logfile.read_text(errors="replace") if logfile.exists() else ""
+    return {"tours": len(TOUR_RUN.findall(text)), "no_chrome": int(NO_CHROME in text)}
+
+
+def tour_line(counts: dict[str, int]) -> str:
+    if counts.get("no_chrome"):
+        return (
+            f"tours: {counts.get('tours', 0)} tour tests SKIPPED: Chromium is missing "
+            "(install chromium, and websocket-client in Odoo's Python)"
+        )
+    return f"tours: {counts.get('tours', 0)} browser tours ran"
+
+
+def demo_build(odoo: list[str]) -> tuple[bool, str]:
+    """Build the demo database with tools/demo under a throw-away name, then drop it."""
+    extra = shlex.split(os.environ.get("ODOO_ARGS", ""))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    )
+    database = f"nordic_billing_demo_{os.getpid()}"
+    work = Path(tempfile.mkdtemp(prefix="odoo-demo-"))
+    logfile = work / "demo.log"
+    t0 = time.monotonic()
+    proc = run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "demo"),
+            "--database",
+            database,
+            "--force",
+            f"--logfile={logfile}",
+            f"--bank-folder-root={work / 'bank-files'}",
+        ],
+        env=env,
+    )
+    seconds = round(time.monotonic() - t0)
+    if not os.environ.get("ODOO_KEEP_DB"):
+        drop_database(odoo, env, database, extra)
+    demo = importlib_demo()
+    problems = len(demo.log_problems(logfile))
+    ok = proc.returncode == 0 and problems == 0 and logfile.exists()
+    line = f"demo: built in {seconds} s, {problems} warning/error lines"
+    if not ok:
+        line = (
+            f"demo: FAILED (exit {proc.returncode}, {problems} warning/error lines, "
+            f"log {logfile})"
+        )
+    return ok, line
+
+
+def importlib_demo():
+    """tools/demo as a module (it has no .py suffix), for its log check."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("tools_demo", str(ROOT / "tools" / "demo"))
+    spec = importlib.util.spec_from_loader("tools_demo", loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(ROOT / "tools"))
+    loader.exec_module(module)
+    return module
+
+
 def check_log(logfile: Path, addons: list[str], returncode: int) -> tuple[bool, dict[str, int]]:
     counts: dict[str, int] = {"tests": 0, "failed": 0, "errors": 0, "log_problems": 0}
     per_addon = dict.fromkeys(addons, 0)
@@ -315,8 +388,10 @@ def main() -> int:
         f"{core['failures'] + core['errors']} failed, {core['skipped']} skipped"
     )
     odoo = find_odoo()
+    demo_ok, demo_line = True, "demo: skipped (no Odoo 19 found)"
     if odoo is None:
         print("Odoo suite: SKIPPED (no Odoo 19 found)")
+        print("demo: SKIPPED (no Odoo 19 found to build the demo database with)")
         odoo_ok, odoo_line = True, "odoo: skipped"
     else:
         odoo_ok, counts, log = odoo_suite(odoo)
@@ -328,7 +403,13 @@ def main() -> int:
         )
         print(f"Odoo log: {log}")
         print(f"Odoo suite: {'PASSED' if odoo_ok else 'FAILED'}")
-    print(f"lint: {'ok' if lint_ok else 'FAILED'}; {core_line}; {odoo_line}")
+        print(tour_line(counts))
+        if os.environ.get("DEMO_SKIP"):
+            demo_line = "demo: skipped (DEMO_SKIP)"
+        else:
+            demo_ok, demo_line = demo_build(odoo)
+        print(demo_line)
+    print(f"lint: {'ok' if lint_ok else 'FAILED'}; {core_line}; {odoo_line}; {demo_line}")
     passed = core["tests"] - core["failures"] - core["errors"] - core["skipped"]
     failed = core["failures"] + core["errors"]
     if odoo is not None:
@@ -337,8 +418,9 @@ def main() -> int:
         # A suite that fails on its log or on an addon without tests counts as one failure.
         failed += odoo_failed or (0 if odoo_ok else 1)
     failed += 0 if lint_ok else 1
+    failed += 0 if demo_ok else 1
     print(f"{passed} passed, {failed} failed")
-    return 0 if (lint_ok and core_ok and odoo_ok) else 1
+    return 0 if (lint_ok and core_ok and odoo_ok and demo_ok) else 1
 
 
 if __name__ == "__main__":

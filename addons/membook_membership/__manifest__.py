@@ -42,6 +42,7 @@
         "report/report_invoice.xml",
         "views/membook_portal_grant_views.xml",
     ],
+    "demo": ["demo/membook_demo.xml"],
     "assets": {
         "web.assets_backend": ["membook_membership/static/src/overview/*"],
         "web.assets_tests": ["membook_membership/static/tests/tours/*.js"],

@@ -190,6 +190,33 @@ class CollectionBackend(models.Model):
     def _selection_protocol(self):
         return adapter_choices()
 
+    def _url_suffix(self):
+        """The path the protocol's adapter adds to the service URL (REST ``/rest/v1``, SOAP
+        ``/soap``), or "" when the protocol is unknown."""
+        self.ensure_one()
+        try:
+            adapter = get_adapter_class(self.protocol)
+        except KeyError:
+            return ""
+        return getattr(adapter, "base_path", "") or getattr(adapter, "soap_path", "")
+
+    @api.constrains("url", "protocol")
+    def _check_url_suffix(self):
+        # The agency's path is the adapter's to add: a URL that holds it already would be asked
+        # for ".../rest/v1/rest/v1/..." and answer a bare 404.
+        for backend in self:
+            suffix = backend._url_suffix()
+            url = (backend.url or "").rstrip("/")
+            if suffix and url.endswith(suffix):
+                raise ValidationError(
+                    self.env._(
+                        "The service URL ends with %(suffix)s, which the connection adds itself: "
+                        "enter the agency's address without it, %(url)s.",
+                        suffix=suffix,
+                        url=url[: -len(suffix)],
+                    )
+                )
+
     @api.constrains("delay_days", "timeout", "max_retries")
     def _check_positive(self):
         for backend in self:
@@ -259,6 +286,18 @@ class CollectionBackend(models.Model):
             with self._get_adapter() as adapter:
                 adapter.ping()
         except AgencyError as exc:
+            if exc.status_code == 404:
+                raise UserError(
+                    self.env._(
+                        "Nothing answers at %(url)s%(suffix)s: the service URL must be the "
+                        "agency's address, to which the connection adds %(suffix)s. Check it "
+                        "against the agency's documentation (the local sandbox prints the one to "
+                        "enter). The agency said: %(error)s",
+                        url=(self.url or "").rstrip("/"),
+                        suffix=self._url_suffix(),
+                        error=exc.message,
+                    )
+                ) from exc
             raise UserError(
                 self.env._("The agency could not be reached: %(error)s", error=exc.message)
             ) from exc

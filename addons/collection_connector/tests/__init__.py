@@ -1,1 +1,9 @@
-from . import test_backend, test_cases, test_reminders, test_sync, test_timing, test_tour
+from . import (
+    test_backend,
+    test_backend_url,
+    test_cases,
+    test_reminders,
+    test_sync,
+    test_timing,
+    test_tour,
+)

@@ -8,6 +8,7 @@ from . import ir_sequence
 from . import membook_allocation
 from . import membook_bank_file
 from . import membook_bank_payment
+from . import membook_demo
 from . import membook_bank_matching
 from . import membook_bank_booking
 from . import membook_billing_run

@@ -14,6 +14,7 @@ Faults and the agency's own work are driven from Python through the handle that
 
 ==============================================  =================================================
 ``GET  /_sandbox/state``                        cases, settlement lines, calls seen
+``GET  /_sandbox/received``                     the same: what clients sent, as JSON
 ``POST /_sandbox/reset``                        forget every case and fault
 ``POST /_sandbox/faults``                       ``{"fail_next": {"n": 2, "status": 503,
                                                 "operation": "create_case", "skip": 0,
@@ -1116,7 +1117,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(data, dict):
                 raise ValueError("the body must be a JSON object")
             advance = re.match(r"^/_sandbox/cases/([^/]+)/advance$", path)
-            if method == "GET" and path == "/_sandbox/state":
+            if method == "GET" and path in ("/_sandbox/state", "/_sandbox/received"):
                 result = state.snapshot()
             elif method == "POST" and path == "/_sandbox/reset":
                 state.reset()
@@ -1222,15 +1223,29 @@ def start_in_thread(
     return SandboxHandle(url, server.state, server.faults, server.rest_prefix, server, thread)
 
 
+def banner(url: str, api_key: str = DEFAULT_API_KEY) -> str:
+    """What a user of the sandbox needs. The backend form takes the server's address only:
+    the connection adds the protocol's path (REST ``/rest/v1``, SOAP ``/soap``) itself."""
+    return "\n".join(
+        [
+            f"Collection agency sandbox on {url}",
+            f"  Service URL {url}   (the collection backend, protocol Generic REST or SOAP)",
+            f"  API key     {api_key}   (authentication: API key header, X-API-Key)",
+            f"  REST under {url}{REST_PREFIX}, SOAP at {url}{SOAP_PATH} "
+            f"(WSDL {url}{SOAP_PATH}?wsdl)",
+            f"  what it received: {url}/_sandbox/received",
+        ]
+    )
+
+
 def serve(host: str = "127.0.0.1", port: int = 8071, *, api_key: str = DEFAULT_API_KEY) -> None:
     """Run the sandbox in the foreground until interrupted (``nordic-billing sandbox agency``)."""
     server = _make_server(host, port, api_key, REST_PREFIX, "X-API-Key")
     bound_host, bound_port = server.server_address[:2]
+    if bound_host == "0.0.0.0":  # every interface (a container): this machine reaches it here
+        bound_host = "127.0.0.1"
     url = f"http://{bound_host}:{bound_port}"
-    print(f"Collection agency sandbox on {url}", flush=True)
-    print(f"  REST  {url}{REST_PREFIX}   (header X-API-Key: {api_key})", flush=True)
-    print(f"  SOAP  {url}{SOAP_PATH}   WSDL {url}{SOAP_PATH}?wsdl", flush=True)
-    print(f"  control {url}/_sandbox/state", flush=True)
+    print(banner(url, api_key), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -30,7 +30,7 @@ seconds, from another thread) and the browser is sent to the redirect URL, both 
 Control API for tests and testers (not signed):
 
 ==============================================  =================================================
-``GET  /_sandbox/state``                        payments, refunds, settlements, callbacks sent,
+``GET  /_sandbox/state`` (or ``/received``)     payments, refunds, settlements, callbacks sent,
                                                 calls seen
 ``POST /_sandbox/reset``                        forget everything
 ``POST /_sandbox/config``                       ``{"commission_percent": "2.5",
@@ -187,7 +187,8 @@ class _Server(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        # Listening on every interface (a container): this machine reaches it on 127.0.0.1.
+        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
 
 
 def _return_params(payment: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
@@ -597,7 +598,7 @@ class _Handler(BaseHTTPRequestHandler):
             data = json.loads(raw) if raw else {}
         except ValueError:
             raise ApiError(400, "the body is not JSON") from None
-        if method == "GET" and path == "/state":
+        if method == "GET" and path in ("/state", "/received"):
             self._send_json(200, state.snapshot())
         elif method == "POST" and path == "/reset":
             state.reset()
@@ -758,7 +759,7 @@ def serve(host: str = "127.0.0.1", port: int = 8072) -> None:
         flush=True,
     )
     print(f"  payment page {url}/pay/<transactionId>", flush=True)
-    print(f"  what it received: {url}/_sandbox/state", flush=True)
+    print(f"  what it received: {url}/_sandbox/received", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

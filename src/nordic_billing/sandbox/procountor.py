@@ -26,6 +26,8 @@ Control, from Python (``handle.state``, ``handle.faults``) or over HTTP under ``
 
 =========================================================  =====================================
 ``GET /_sandbox/state``                                    counts per environment, violations
+``GET /_sandbox/received``                                 what clients sent: ledger receipts,
+                                                           invoices, partners, recent requests
 ``POST /_sandbox/reset``                                   back to the seed, faults cleared
 ``POST /_sandbox/seed`` ``{environment, ledgerAccounts,    replace chart and/or dimensions
 dimensions}``
@@ -484,6 +486,24 @@ class SandboxState:
             invoice["status"] = "PAID" if paid + amount >= total else "PARTLY_PAID"
             invoice["version"] = self.new_version()
             return copy.deepcopy(event)
+
+    def received(self) -> dict:
+        """What clients sent, per environment, and the latest API requests (newest last)."""
+        with self.lock:
+            return {
+                "environments": {
+                    name: {
+                        "ledgerReceipts": [_public(r) for r in env.ledger_receipts.values()],
+                        "invoices": [_public(r) for r in env.invoices.values()],
+                        "businessPartners": [_public(r) for r in env.partners.values()],
+                    }
+                    for name, env in self.environments.items()
+                },
+                "requests": [
+                    {"method": method, "path": path, "status": status}
+                    for method, path, status in list(self.requests)[-200:]
+                ],
+            }
 
     def summary(self) -> dict:
         with self.lock:
@@ -1038,6 +1058,8 @@ class ProcountorSandbox:
         try:
             if method == "GET" and path == "/state":
                 return _encode(200, state.summary())
+            if method == "GET" and path == "/received":
+                return _encode(200, state.received())
             if method == "POST" and path == "/reset":
                 state.reset()
                 self.faults.clear()
@@ -1423,6 +1445,8 @@ class SandboxHandle:
 
 def _urls(server: _Server) -> tuple[str, str]:
     host, port = server.server_address[:2]
+    if host == "0.0.0.0":  # every interface (a container): this machine reaches it here
+        host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}{API_PREFIX}", f"http://{host}:{port}{CONTROL_PREFIX}"
@@ -1443,18 +1467,25 @@ def start_in_thread(
     return SandboxHandle(url, control_url, app.state, app.faults, app, server, thread)
 
 
+def banner(url: str, control_url: str) -> str:
+    """What a user of the sandbox needs: the URL for the backend form, credentials, and where
+    to see what it received."""
+    return "\n".join(
+        [
+            f"Procountor sandbox on {url}",
+            f"  API URL   {url}   (the Procountor backend: environment 'Custom URL', this URL)",
+            f"  client id {DEFAULT_CLIENT_ID}   client secret {DEFAULT_CLIENT_SECRET}",
+            f"  API key   {DEFAULT_API_KEY}   (every right; {LEAST_PRIVILEGE_API_KEY}: chart "
+            "and ledger receipts only)",
+            f"  what it received: {control_url}/received   counts: {control_url}/state",
+        ]
+    )
+
+
 def serve(host: str = "127.0.0.1", port: int = 8080, *, state: SandboxState | None = None) -> None:
     """Run a sandbox in the foreground until interrupted (Ctrl-C)."""
     handle = start_in_thread(host, port, state=state)
-    _logger.info(
-        "Procountor sandbox at %s (control %s); client %s / %s, API keys %s, %s",
-        handle.url,
-        handle.control_url,
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        DEFAULT_API_KEY,
-        LEAST_PRIVILEGE_API_KEY,
-    )
+    print(banner(handle.url, handle.control_url), flush=True)
     try:
         handle.wait()
     except KeyboardInterrupt:
