@@ -13,12 +13,12 @@ amounts and references on every run (dates follow the day it runs).
 import logging
 import os
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.tools import config
 
 from nordic_billing.bankfiles import KtlBatch, write_ktl
+from nordic_billing.money import to_decimal
 from nordic_billing.payment import Payment
 
 from .account_journal import FOLDER_ROOT_OPTION
@@ -347,7 +347,7 @@ class MembookDemo(models.AbstractModel):
                     account=BANK_BBAN,
                     archive_id=f"{prefix}{day:%y%m%d}{n:05d}",
                     reference=reference,
-                    amount=Decimal(str(invoice.amount_total)).quantize(Decimal("0.01")),
+                    amount=to_decimal(invoice.amount_total),
                     currency="EUR",
                     payment_date=day,
                     booking_date=day,
