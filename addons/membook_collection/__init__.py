@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command
 
+from . import models
+
 
 def uninstall_hook(env):
     """Membership managers lose the debt-collection rights this addon gave them (the link

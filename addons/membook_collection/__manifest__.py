@@ -13,6 +13,7 @@
     "development_status": "Alpha",
     "depends": ["membook_membership", "collection_connector"],
     "auto_install": True,
+    "demo": ["demo/membook_demo.xml"],
     "data": [
         "security/membook_collection_security.xml",
         "views/membook_collection_menus.xml",

@@ -13,6 +13,7 @@
     "development_status": "Alpha",
     "depends": ["base_cron_batch", "membook_membership"],
     "external_dependencies": {"python": ["nordic_billing", "requests"]},
+    "demo": ["demo/membook_demo.xml"],
     "data": [
         "security/procountor_security.xml",
         "security/ir.model.access.csv",

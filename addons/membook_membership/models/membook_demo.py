@@ -29,10 +29,6 @@ XMLID_PREFIX = "membook_membership.demo_"
 # The client-funds account of the demo company, as the bank writes it in its files (BBAN).
 BANK_BBAN = "47300010416310"
 BANK_IBAN = "FI4947300010416310"
-# Where the local sandboxes listen (``nordic-billing sandbox procountor --port 8900`` and
-# ``... agency --port 8901``; docker-compose.yml runs both next to Odoo).
-PROCOUNTOR_URL = "http://127.0.0.1:8900/api"
-AGENCY_URL = "http://127.0.0.1:8901"
 
 DISTRICTS = {
     "Uusimaa District": ["Helsinki Ski Club", "Espoo Skiers", "Vantaa Nordic"],
@@ -115,7 +111,7 @@ class MembookDemo(models.AbstractModel):
             )
             demo._make_federation(company, members)
         demo = self.with_company(company).with_context(allowed_company_ids=[company.id])
-        demo._make_backends(company)
+        demo._make_connections(company)
         return company
 
     def _xmlid(self, name, record):
@@ -410,34 +406,9 @@ class MembookDemo(models.AbstractModel):
         self._xmlid("user_treasurer", treasurer)
 
     # ------------------------------------------------------------------
-    # Connections to the local sandboxes (when their addons are installed)
+    # Connections to the local sandboxes
     # ------------------------------------------------------------------
-    def _make_backends(self, company):
-        if "procountor.backend" in self.env and not self.env.ref(
-            XMLID_PREFIX + "procountor_backend", raise_if_not_found=False
-        ):
-            backend = self.env["procountor.backend"].create(
-                {
-                    "name": "Procountor (local sandbox)",
-                    "company_id": company.id,
-                    "environment": "custom",
-                    "custom_url": PROCOUNTOR_URL,
-                    "client_id": "sandbox-client",
-                    "client_secret": "sandbox-secret",
-                    "api_key": "sandbox-api-key",
-                }
-            )
-            self._xmlid("procountor_backend", backend)
-        if "collection.backend" in self.env and not self.env.ref(
-            XMLID_PREFIX + "collection_backend", raise_if_not_found=False
-        ):
-            backend = self.env["collection.backend"].create(
-                {
-                    "name": "Collection agency (local sandbox)",
-                    "company_id": company.id,
-                    "protocol": "generic_rest",
-                    "url": AGENCY_URL,
-                    "api_key": "sandbox-key",
-                }
-            )
-            self._xmlid("collection_backend", backend)
+    def _make_connections(self, company):
+        """Hook: the addons that connect the demo company to a local sandbox extend it with
+        super(), each making its connection once (see their models/membook_demo.py)."""
+        return True

@@ -20,3 +20,4 @@ from . import test_bank_charges
 from . import test_overview
 from . import test_screens
 from . import test_settlement_fast
+from . import test_demo

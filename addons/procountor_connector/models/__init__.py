@@ -10,3 +10,4 @@ from . import (
     product_template,
     res_partner,
 )
+from . import membook_demo

@@ -1,0 +1,1 @@
+from . import membook_demo
