@@ -8,9 +8,10 @@
 format), both one-pass (:func:`iter_unchecked`, with the items yielded before an error) and
 validated (:func:`read_bank_file`). Beside each file it holds digests of the same outcomes for
 variants made from it, so that the error paths are pinned too: every XML element removed,
-doubled, or its text replaced; every fixed-width record removed or doubled and, for KTL, every
-column of every record replaced by a letter and by another digit. Two generated files of
-6,000 payments (more amounts and dates than the readers' memos hold) are pinned by digest.
+doubled, put inside itself, followed by a stray date and amount, or its text replaced; every
+fixed-width record removed or doubled and, for KTL, every column of every record replaced by
+a letter and by another digit. Two generated files of 6,000 payments (more amounts and dates
+than the readers' memos hold, entries of 500 transactions) are pinned by digest.
 
 When a reader is meant to read something differently, regenerate the snapshot with the new code
 and review the difference: ``python tests/test_bankfiles_snapshot.py``.
@@ -98,17 +99,32 @@ def digest(value: object) -> str:
 
 
 def xml_variants(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """Every element but the root removed, doubled, and (a leaf) its text replaced."""
+    """Every element but the root removed, doubled, put inside itself, followed by a stray
+    date and amount, and (a leaf) its text replaced."""
     root = etree.fromstring(data)
     count = sum(1 for _ in root.iter())
     for index in range(1, count):
-        for change in ("remove", "double", "text"):
+        for change in ("remove", "double", "nest", "stray", "text"):
             copy = etree.fromstring(data)
             element = list(copy.iter())[index]
             if change == "remove":
                 element.getparent().remove(element)
             elif change == "double":
                 element.addnext(etree.fromstring(etree.tostring(element)))
+            elif not isinstance(element.tag, str):
+                continue  # a comment or processing instruction
+            elif change == "nest":
+                element.append(etree.fromstring(etree.tostring(element)))
+            elif change == "stray":
+                # Elements read wherever they are (a date) or under a parent of their own (an
+                # amount), where no bank puts them.
+                ns = etree.QName(element).namespace
+                date = etree.Element(etree.QName(ns, "AccptncDtTm"))
+                date.text = "2020-02-02T00:00:00"
+                amount = etree.Element(etree.QName(ns, "TxAmt"))
+                etree.SubElement(amount, etree.QName(ns, "Amt"), Ccy="EUR").text = "1.00"
+                element.addnext(amount)
+                element.addnext(date)
             elif len(element):
                 continue
             else:
