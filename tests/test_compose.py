@@ -28,8 +28,11 @@ def test_sandboxes_share_odoos_network_on_the_demo_ports():
         assert service["network_mode"] == "service:odoo", name
         assert service["command"][:2] == ["sandbox", name]
         assert service["command"][service["command"].index("--port") + 1] == port
-    demo = (ROOT / "addons/membook_membership/models/membook_demo.py").read_text()
-    assert "http://127.0.0.1:8900/api" in demo and "http://127.0.0.1:8901" in demo
+    # Each connector's demo connection points at its sandbox on those ports.
+    procountor = (ROOT / "addons/procountor_connector/models/membook_demo.py").read_text()
+    agency = (ROOT / "addons/membook_collection/models/membook_demo.py").read_text()
+    assert '"http://127.0.0.1:8900/api"' in procountor
+    assert '"http://127.0.0.1:8901"' in agency
 
 
 def test_odoo_builds_the_demo_on_first_start():
