@@ -1,1 +1,2 @@
 from . import membook_demo
+from . import membook_overview

@@ -104,3 +104,28 @@ class TestMembershipCollectionMenu(MembookBillingCommon):
         self.assertNotIn(self.env.ref("membook_collection.menu_membook_collection").id, menus)
         with self.assertRaises(AccessError):
             self.env["collection.case"].with_user(self.office_user).search([])
+
+    def _queues(self, user):
+        overview = self.env["membook.overview"].with_user(user).get_overview()
+        return {card["key"]: card for card in overview["queues"]}
+
+    def test_overview_shows_the_draft_list_and_failed_cases(self):
+        queues = self._queues(self.manager)
+        self.assertEqual(
+            (queues["collection_draft"]["count"], queues["collection_failed"]["count"]), (1, 0)
+        )
+        self.case.sudo().state = "error"
+        queues = self._queues(self.manager)
+        self.assertEqual(
+            (queues["collection_draft"]["count"], queues["collection_failed"]["count"]), (0, 1)
+        )
+        self.assertEqual(queues["collection_failed"]["severity"], "danger")
+        # Its button opens the failed case, as the manager reads it.
+        action = queues["collection_failed"]["action"]
+        cases = self.env[action["res_model"]].with_user(self.manager).search(action["domain"])
+        self.assertEqual(cases, self.case)
+
+    def test_overview_without_debt_collection_rights_has_no_collection_card(self):
+        self.assertFalse(
+            {"collection_draft", "collection_failed"} & set(self._queues(self.office_user))
+        )

@@ -218,6 +218,36 @@ class MembookOverview(models.AbstractModel):
     # Queue cards: the hook other addons extend
     # ------------------------------------------------------------------
     @api.model
+    def _membook_overview_card(
+        self, key, name, model, domain, sequence, severity, amount_field=None
+    ):
+        """One queue card of :meth:`_membook_overview_queues`: the records of ``model`` in
+        ``domain`` counted (and ``amount_field`` summed) with a button opening their list."""
+        currency = self.env.company.currency_id
+        aggregates = ["__count"] + ([f"{amount_field}:sum"] if amount_field else [])
+        [figures] = model._read_group(domain, [], aggregates)
+        count, amount = figures[0], (figures[1] if amount_field else None)
+        return {
+            "key": key,
+            "name": name,
+            "count": count,
+            "amount": currency.round(amount or 0.0) if amount_field else None,
+            "amount_text": (
+                format_amount(self.env, amount or 0.0, currency) if amount_field else ""
+            ),
+            "severity": severity if count else "ok",
+            "sequence": sequence,
+            "action": {
+                "type": "ir.actions.act_window",
+                "name": name,
+                "res_model": model._name,
+                "views": [[False, "list"], [False, "form"]],
+                "domain": domain,
+                "context": {"create": False},
+            },
+        }
+
+    @api.model
     def _membook_overview_queues(self):
         """Work waiting for someone, as cards: a list of dicts with ``key``, ``name``,
         ``count``, ``amount`` (or None), ``severity`` ("ok", "warning" or "danger"),
@@ -225,36 +255,12 @@ class MembookOverview(models.AbstractModel):
 
         Extend with ``super()`` to add an addon's queues (memo vouchers pending or failed,
         collection cases...)."""
-        currency = self.env.company.currency_id
         Payment = self.env["membook.bank.payment"]
         Settlement = self.env["membook.settlement"]
         cards = []
 
-        def card(key, name, model, domain, sequence, severity, amount_field=None):
-            aggregates = ["__count"] + ([f"{amount_field}:sum"] if amount_field else [])
-            [figures] = model._read_group(domain, [], aggregates)
-            count, amount = figures[0], (figures[1] if amount_field else None)
-            cards.append(
-                {
-                    "key": key,
-                    "name": name,
-                    "count": count,
-                    "amount": currency.round(amount or 0.0) if amount_field else None,
-                    "amount_text": (
-                        format_amount(self.env, amount or 0.0, currency) if amount_field else ""
-                    ),
-                    "severity": severity if count else "ok",
-                    "sequence": sequence,
-                    "action": {
-                        "type": "ir.actions.act_window",
-                        "name": name,
-                        "res_model": model._name,
-                        "views": [[False, "list"], [False, "form"]],
-                        "domain": domain,
-                        "context": {"create": False},
-                    },
-                }
-            )
+        def card(*args, **kwargs):
+            cards.append(self._membook_overview_card(*args, **kwargs))
 
         card(
             "unmatched",

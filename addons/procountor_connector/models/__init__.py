@@ -11,3 +11,4 @@ from . import (
     res_partner,
 )
 from . import membook_demo
+from . import membook_overview

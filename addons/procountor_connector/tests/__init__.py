@@ -8,3 +8,4 @@ from . import (
     test_tour,
     test_vouchers,
 )
+from . import test_overview
