@@ -133,7 +133,9 @@ def main() -> None:
     args_parser.add_argument("--invoices", type=int, default=20000)
     args_parser.add_argument("--baseline", type=int, default=1000)
     args_parser.add_argument("--batch", type=int, default=2000)
-    args_parser.add_argument("--profile", action="store_true", help="cProfile the cron")
+    args_parser.add_argument(
+        "--profile", action="store_true", help="cProfile the import and the cron"
+    )
     args_parser.add_argument(
         "--workers",
         type=int,
@@ -239,7 +241,15 @@ def main() -> None:
         print(f"SQL fast paths: {args.sql_fast_paths}")
         cr.commit()
         t0 = time.monotonic()
-        record = env["membook.bank.file"]._import_file(bank, "bench.svm", data)
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            record = profile.runcall(env["membook.bank.file"]._import_file, bank, "bench.svm", data)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        else:
+            record = env["membook.bank.file"]._import_file(bank, "bench.svm", data)
         cr.commit()
         import_s = time.monotonic() - t0
         t1 = time.monotonic()
