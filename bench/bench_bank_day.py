@@ -26,7 +26,15 @@ import random
 import time
 from decimal import Decimal
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, run_workers, worker_env
+from odoo_bench import (
+    call,
+    ensure_odoo_python,
+    odoo_env,
+    parser,
+    rate,
+    run_workers,
+    worker_env,
+)
 
 ensure_odoo_python()
 
@@ -241,27 +249,15 @@ def main() -> None:
         print(f"SQL fast paths: {args.sql_fast_paths}")
         cr.commit()
         t0 = time.monotonic()
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profile = cProfile.Profile()
-            record = profile.runcall(env["membook.bank.file"]._import_file, bank, "bench.svm", data)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
-        else:
-            record = env["membook.bank.file"]._import_file(bank, "bench.svm", data)
+        record = call(
+            env["membook.bank.file"]._import_file, bank, "bench.svm", data, profile=args.profile
+        )
         cr.commit()
         import_s = time.monotonic() - t0
         t1 = time.monotonic()
         ready_s = 0.0
         if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(env["membook.bank.payment"]._cron_process)
-            profiler.dump_stats("bank_day.prof")
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            call(env["membook.bank.payment"]._cron_process, profile=True, lines=45)
         elif args.workers > 1:
             ready_s = run_workers(env, __file__, args.database, args.workers)
         else:

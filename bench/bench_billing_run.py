@@ -13,7 +13,7 @@ import argparse
 import time
 from datetime import date
 
-from odoo_bench import ensure_odoo_python, odoo_env, parser, rate, run_workers, worker_env
+from odoo_bench import call, ensure_odoo_python, odoo_env, parser, rate, run_workers, worker_env
 
 ensure_odoo_python()
 
@@ -161,15 +161,7 @@ def main() -> None:
         t0 = time.monotonic()
         ready_s = 0.0
         if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(env["membook.billing.run"]._cron_process)
-            if args.profile == "-":
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-            else:
-                profiler.dump_stats(args.profile)
+            call(env["membook.billing.run"]._cron_process, profile=args.profile, lines=40)
         elif args.workers > 1:
             ready_s = run_workers(env, __file__, args.database, args.workers)
         else:

@@ -39,6 +39,23 @@ def ensure_odoo_python() -> None:
         os.execve(python, [python, *sys.argv], env)
 
 
+def call(function, *args, profile: bool | str = False, lines: int = 30):
+    """``function(*args)``; with ``profile``, under cProfile: the top ``lines`` functions by
+    cumulative time are printed, or the stats saved to the file ``profile`` names ("-" prints)."""
+    if not profile:
+        return function(*args)
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(function, *args)
+    if isinstance(profile, str) and profile != "-":
+        profiler.dump_stats(profile)
+    else:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(lines)
+    return result
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
